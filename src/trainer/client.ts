@@ -4,6 +4,7 @@
 
 import type { z } from 'zod';
 import { TrainerError } from './errors';
+import { trainerMessages } from './messages';
 import {
   checkpointSchema,
   errorReplySchema,
@@ -71,6 +72,11 @@ export interface WatchOptions {
    * up, in ms (default 60 s). Jobs survive a restart, so a watch simply carries on.
    */
   outageToleranceMs?: number;
+  /**
+   * Told about an outage as it happens: the error of each failed poll while the trainer does
+   * not answer, then null once it answers again (so a page can say the connection is lost).
+   */
+  onOutage?: (error: TrainerError | null) => void;
 }
 
 interface RequestInit2 {
@@ -93,7 +99,7 @@ export function normalizeBaseUrl(url: string): string {
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
-      reject(new TrainerError('cancelled', 'Stopped watching the job.'));
+      reject(new TrainerError('cancelled', trainerMessages.stoppedWatching()));
       return;
     }
     const timer = setTimeout(() => {
@@ -102,7 +108,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new TrainerError('cancelled', 'Stopped watching the job.'));
+      reject(new TrainerError('cancelled', trainerMessages.stoppedWatching()));
     };
     signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -165,12 +171,12 @@ export class TrainerClient {
     } catch (err) {
       clearTimeout(timer);
       if (init.signal?.aborted) {
-        throw new TrainerError('cancelled', `${method} ${path} was cancelled.`);
+        throw new TrainerError('cancelled', trainerMessages.requestCancelled(`${method} ${path}`));
       }
       if (timedOut) {
         throw new TrainerError(
           'timeout',
-          `The trainer at ${this.baseUrl} did not answer ${method} ${path} within ${Math.round(limit / 1000)} s.`,
+          trainerMessages.timeout(this.baseUrl, `${method} ${path}`, Math.round(limit / 1000)),
         );
       }
       throw await this.networkError(err);
@@ -187,10 +193,7 @@ export class TrainerClient {
   }
 
   private corsError(origin: string): TrainerError {
-    return new TrainerError(
-      'cors',
-      `The trainer at ${this.baseUrl} does not let pages from ${origin} in (CORS): start it with --allow-origin ${origin}.`,
-    );
+    return new TrainerError('cors', trainerMessages.cors(this.baseUrl, origin));
   }
 
   private async networkError(err: unknown): Promise<TrainerError> {
@@ -209,20 +212,20 @@ export class TrainerClient {
         // Not reachable either way.
       }
     }
-    const https =
-      origin?.startsWith('https:') && this.baseUrl.startsWith('http:')
-        ? ' (This page is served over https; browsers block plain-http addresses other than localhost.)'
-        : '';
+    const httpsPage = origin?.startsWith('https:') === true && this.baseUrl.startsWith('http:');
     return new TrainerError(
       'unreachable',
-      `Cannot reach the trainer at ${this.baseUrl} (${detail}): is it running, and is the address right?${https}`,
+      trainerMessages.unreachable(this.baseUrl, detail, httpsPage),
     );
   }
 
   private async httpError(response: Response, method: string, path: string): Promise<TrainerError> {
     const text = await response.text().catch(() => '');
-    let message =
-      `${method} ${path} failed with HTTP ${response.status} ${response.statusText}`.trim();
+    let message = trainerMessages.httpStatus(
+      `${method} ${path}`,
+      response.status,
+      response.statusText,
+    );
     let code: string | undefined;
     let param: string | undefined;
     try {
@@ -239,7 +242,7 @@ export class TrainerClient {
     if (status === 401) {
       return new TrainerError(
         'unauthorized',
-        `The trainer refused the token (${message}) Check the token it was started with.`,
+        trainerMessages.unauthorized(this.baseUrl, message),
         status,
         code,
         param,
@@ -271,7 +274,7 @@ export class TrainerClient {
     } catch {
       throw new TrainerError(
         'malformed-reply',
-        `The reply to ${what} is not JSON (it starts with ${JSON.stringify(text.slice(0, 40))}).`,
+        trainerMessages.notJson(what, text.slice(0, 40)),
         response.status,
       );
     }
@@ -281,7 +284,7 @@ export class TrainerClient {
       const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the reply';
       throw new TrainerError(
         'malformed-reply',
-        `The reply to ${what} is not what this client expects: ${where}: ${issue?.message ?? 'invalid'}.`,
+        trainerMessages.unexpectedReply(what, where, issue?.message ?? 'invalid'),
         response.status,
       );
     }
@@ -331,7 +334,7 @@ export class TrainerClient {
       if (err instanceof TrainerError && err.kind === 'not-found') {
         throw new TrainerError(
           'protocol-mismatch',
-          `${this.baseUrl} answers, but has no /v1/version: it is not an IWSI trainer.`,
+          trainerMessages.notATrainer(this.baseUrl),
           err.status,
         );
       }
@@ -348,7 +351,7 @@ export class TrainerClient {
     if (protocol !== PROTOCOL_NAME) {
       throw new TrainerError(
         'protocol-mismatch',
-        `${this.baseUrl} answers, but not as an IWSI trainer (protocol ${JSON.stringify(protocol ?? null)}).`,
+        trainerMessages.otherProtocol(this.baseUrl, protocol),
       );
     }
     const versionText = String((raw as { protocol_version?: unknown }).protocol_version ?? '');
@@ -356,7 +359,7 @@ export class TrainerClient {
     if (major !== PROTOCOL_MAJOR) {
       throw new TrainerError(
         'protocol-mismatch',
-        `The trainer speaks protocol ${versionText || 'unknown'}; this playground speaks ${PROTOCOL_MAJOR}.x. Update ${major > PROTOCOL_MAJOR ? 'the playground' : 'the trainer'}.`,
+        trainerMessages.otherMajorVersion(versionText, PROTOCOL_MAJOR, major > PROTOCOL_MAJOR),
       );
     }
     const parsed = versionSchema.safeParse(raw);
@@ -364,7 +367,7 @@ export class TrainerClient {
       const issue = parsed.error.issues[0];
       throw new TrainerError(
         'malformed-reply',
-        `The trainer's version reply is incomplete: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? ''}.`,
+        trainerMessages.incompleteVersion(issue?.path.join('.') ?? '', issue?.message ?? ''),
       );
     }
     return { url: this.baseUrl, version: parsed.data, latencyMs: Date.now() - started };
@@ -508,12 +511,14 @@ export class TrainerClient {
           options.onEvent?.(event);
         }
         onJob?.(job);
+        if (outageSince !== null) options.onOutage?.(null);
         outageSince = null;
         if ((FINISHED_STATUSES as readonly string[]).includes(job.status)) return job;
       } catch (err) {
         if (!(err instanceof TrainerError) || !TRANSIENT.includes(err.kind)) throw err;
         outageSince ??= Date.now();
         if (Date.now() - outageSince > tolerance) throw err;
+        options.onOutage?.(err);
       }
       await sleep(options.intervalMs ?? 1000, options.signal);
     }
@@ -533,7 +538,7 @@ export class TrainerClient {
       const have = job.iwsi.artifacts.map((a) => a.kind).join(', ') || 'none';
       throw new TrainerError(
         'not-found',
-        `Job ${job.id} has no ${kind} artifact (it has: ${have}${job.status === 'succeeded' ? '' : `; the job is ${job.status}`}).`,
+        trainerMessages.noArtifact(job.id, kind, have, job.status),
       );
     }
     const files = new Map<string, Uint8Array>();
@@ -543,7 +548,12 @@ export class TrainerClient {
       if (bytes.length !== file.bytes || (hash !== null && hash !== file.sha256)) {
         throw new TrainerError(
           'integrity',
-          `${kind}/${file.path} arrived damaged (${bytes.length} of ${file.bytes} bytes${hash !== null && hash !== file.sha256 ? ', wrong SHA-256' : ''}); download it again.`,
+          trainerMessages.damagedArtifact(
+            `${kind}/${file.path}`,
+            bytes.length,
+            file.bytes,
+            hash !== null && hash !== file.sha256,
+          ),
         );
       }
       files.set(file.path, bytes);
@@ -604,7 +614,7 @@ export class TrainerClient {
     if (job.status !== 'succeeded') {
       throw new TrainerError(
         job.status === 'cancelled' ? 'cancelled' : 'server',
-        job.error?.message ?? `The evaluation ${job.status}.`,
+        job.error?.message ?? trainerMessages.evaluationEnded(job.status),
         undefined,
         job.error?.code,
       );

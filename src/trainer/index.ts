@@ -1,5 +1,6 @@
 // The trainer endpoint client: protocol types, the fetch client, job requests from the notebook,
-// evaluation scored with the core, progress helpers and a safetensors reader.
+// evaluation scored with the core, progress helpers, a safetensors reader, the pre-upload check
+// of training files and every message about the endpoint.
 
 export { normalizeBaseUrl, TrainerClient } from './client';
 export type { EndpointCheck, TrainerClientOptions, WatchOptions } from './client';
@@ -13,6 +14,8 @@ export type {
   ScoredItem,
 } from './evaluation';
 export { spinJobRequest, supervisedJobRequest } from './jobRequest';
+export { ALLOW_ORIGIN_FLAG, explainFailure, trainerMessages } from './messages';
+export type { ExplainedFailure, TrainerPhase } from './messages';
 export type { JobRequestInput } from './jobRequest';
 export { formatEta, lossCurve, trainingProgress } from './progress';
 export type { TrainingProgress } from './progress';
@@ -39,4 +42,11 @@ export type {
   TrainerVersion,
 } from './protocol';
 export { readF32Tensor, readSafetensorsHeader } from './safetensors';
+export {
+  checkTrainingFile,
+  TRAINING_FILE_FORMATS,
+  TRAINING_FORMAT_NAMES,
+  TrainingFileError,
+} from './trainingFile';
+export type { TrainingFileFormat, TrainingFileSummary, TrainingMethod } from './trainingFile';
 export type { SafetensorsEntry, SafetensorsHeader } from './safetensors';

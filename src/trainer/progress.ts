@@ -35,16 +35,20 @@ export function trainingProgress(job: FineTuningJob): TrainingProgress {
   };
 }
 
-/** The (step, training loss) points of metrics events, for a loss curve. */
+/**
+ * The (step, training loss) points of metrics events, for a loss curve, in step order. A job
+ * resumed after a trainer restart repeats the steps after its last checkpoint: the later report
+ * of a step replaces the earlier one.
+ */
 export function lossCurve(events: readonly JobEvent[]): { step: number; loss: number }[] {
-  const out: { step: number; loss: number }[] = [];
+  const byStep = new Map<number, number>();
   for (const event of events) {
     const { step, train_loss: loss } = event.data;
     if (event.type === 'metrics' && typeof step === 'number' && typeof loss === 'number') {
-      out.push({ step, loss });
+      byStep.set(step, loss);
     }
   }
-  return out;
+  return [...byStep].sort((a, b) => a[0] - b[0]).map(([step, loss]) => ({ step, loss }));
 }
 
 /** "42s", "3m05s", "2h07m". */
