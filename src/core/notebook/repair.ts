@@ -41,6 +41,8 @@ function mergeObject(
   for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
     const fieldPath = [...path, key];
     if (!(key in raw) || raw[key] === undefined) {
+      // An optional field left out is not missing (older notebooks predate it).
+      if (defaults[key] === undefined && field.safeParse(undefined).success) continue;
       merged[key] = defaults[key];
       out.defaulted.push(formatPath(fieldPath));
       continue;
@@ -56,7 +58,8 @@ function mergeObject(
     ) {
       merged[key] = mergeObject(field, defaults[key], value, fieldPath, root, out);
     } else {
-      merged[key] = defaults[key];
+      // An optional field without a default is left out rather than set to undefined.
+      if (defaults[key] !== undefined) merged[key] = defaults[key];
       for (const issue of describeIssues(prefixed(parsed.error.issues, fieldPath), root)) {
         out.dropped.push(`${issue} (default used)`);
       }

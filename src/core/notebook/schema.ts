@@ -28,16 +28,60 @@ const sliceSchema = z
     path: ['end'],
   });
 
-const datasetSchema = z.strictObject({
-  /** Hugging Face dataset id (e.g. "gsm8k") or a built-in one ("toy-arith"). */
-  id: id(),
-  /** A branch, tag or commit of the dataset repository (built-in data: its generator version). */
-  revision: id(),
-  /** Dataset configuration (gsm8k: "main"), or null. */
-  config: id().nullable(),
-  split: id(),
-  slice: sliceSchema,
-});
+const sha256Schema = () =>
+  z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
+
+/**
+ * How a file's columns become rows: the task's own dataset columns (read as from the Hub), or
+ * the columns holding the question, the answer and (D_v only) the reference rationale.
+ */
+const columnMappingSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('task'), task: z.enum(TASK_IDS) }),
+  z.strictObject({
+    kind: z.literal('columns'),
+    question: id(),
+    answer: id().nullable(),
+    rationale: id().nullable(),
+  }),
+]);
+
+/** D_q from a file the user supplies: the notebook names it and pins its content, never its rows. */
+const questionsFileSchema = z
+  .strictObject({
+    name: id(),
+    /** SHA-256 (hex) of the file's bytes; null accepts any file (hand-written notebooks). */
+    sha256: sha256Schema().nullable(),
+    /** Absent: the mapping the data layer proposes from the column names. */
+    mapping: columnMappingSchema.optional(),
+  })
+  .refine((file) => file.mapping?.kind !== 'columns' || file.mapping.rationale === null, {
+    message: 'must be null: questions have no reference rationale',
+    path: ['mapping', 'rationale'],
+  });
+
+const datasetSchema = z
+  .strictObject({
+    /** Hugging Face dataset id (e.g. "gsm8k") or a built-in one ("toy-arith"). */
+    id: id(),
+    /** A branch, tag or commit of the dataset repository (built-in data: its generator version). */
+    revision: id(),
+    /** Dataset configuration (gsm8k: "main"), or null. */
+    config: id().nullable(),
+    split: id(),
+    /** Rows of the split, or of the file when D_q comes from one. */
+    slice: sliceSchema,
+    /**
+     * D_q from a user-supplied file instead of the dataset above (which stays as the place
+     * "back to the task's dataset" returns to). Absent or null: the dataset; a null is dropped
+     * when read, so that both forms hash alike and every older notebook stays valid.
+     */
+    file: questionsFileSchema.nullable().optional(),
+  })
+  .overwrite((dataset) => {
+    if (dataset.file !== null) return dataset;
+    const { file: _none, ...rest } = dataset;
+    return rest;
+  });
 
 const validationSchema = z.discriminatedUnion('source', [
   /** A slice of a split of the same dataset (gsm8k: train[7099:]). */
@@ -46,10 +90,9 @@ const validationSchema = z.discriminatedUnion('source', [
   z.strictObject({
     source: z.literal('file'),
     name: id(),
-    sha256: z
-      .string()
-      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters')
-      .nullable(),
+    sha256: sha256Schema().nullable(),
+    /** Absent: the mapping the data layer proposes from the column names. */
+    mapping: columnMappingSchema.optional(),
   }),
 ]);
 
@@ -206,6 +249,8 @@ export type Recipe = z.infer<typeof recipeSchema>;
 export type UiState = z.infer<typeof uiStateSchema>;
 export type Notebook = z.infer<typeof notebookSchema>;
 export type DatasetRef = Recipe['dataset'];
+export type QuestionsFile = NonNullable<DatasetRef['file']>;
+export type FileColumnMapping = z.infer<typeof columnMappingSchema>;
 export type ValidationSource = Recipe['validation'];
 export type EngineSettings = Recipe['engine'];
 export type TrainerSettings = Recipe['trainer'];

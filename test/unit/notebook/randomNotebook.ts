@@ -2,7 +2,7 @@
 
 import { EXPORT_FORMATS } from '../../../src/core/export/formats';
 import { NOTEBOOK_VERSION } from '../../../src/core/notebook';
-import type { Notebook } from '../../../src/core/notebook';
+import type { FileColumnMapping, Notebook } from '../../../src/core/notebook';
 import type { Rng } from '../../../src/core/rng';
 import { TASK_IDS } from '../../../src/core/types';
 import type { FilterSpec } from '../../../src/core/types';
@@ -25,6 +25,28 @@ function randomId(rng: Rng): string {
 function randomSlice(rng: Rng): { start: number; end: number | null } {
   const start = rng.int(0, 5000);
   return { start, end: rng.next() < 0.3 ? null : start + rng.int(0, 5000) };
+}
+
+/** A column mapping of a D_q (no rationale) or D_v file, or none (the proposed one). */
+function randomMapping(rng: Rng, withRationale: boolean): FileColumnMapping | undefined {
+  const draw = rng.next();
+  if (draw < 0.3) return undefined;
+  if (draw < 0.5) return { kind: 'task', task: rng.pick(TASK_IDS) };
+  return {
+    kind: 'columns',
+    question: rng.pick(['question', 'prompt_text', 'Frage']),
+    answer: rng.next() < 0.3 ? null : rng.pick(['answer', 'gold']),
+    rationale: withRationale ? rng.pick(['rationale', 'why']) : null,
+  };
+}
+
+/** The mapping field, left out when there is none (as the playground writes it). */
+function withMapping(mapping: FileColumnMapping | undefined): { mapping?: FileColumnMapping } {
+  return mapping === undefined ? {} : { mapping };
+}
+
+function randomHash(rng: Rng): string {
+  return Array.from({ length: 64 }, () => rng.pick([...'0123456789abcdef'])).join('');
 }
 
 function randomFraction(rng: Rng): number {
@@ -71,6 +93,15 @@ export function randomNotebook(rng: Rng): Notebook {
         config: rng.next() < 0.5 ? null : 'main',
         split: rng.pick(['train', 'test', 'train_r1']),
         slice: randomSlice(rng),
+        ...(rng.next() < 0.5
+          ? {}
+          : {
+              file: {
+                name: `${randomId(rng)}.${rng.pick(['jsonl', 'csv', 'parquet'])}`,
+                sha256: rng.next() < 0.2 ? null : randomHash(rng),
+                ...withMapping(randomMapping(rng, false)),
+              },
+            }),
       },
       validation:
         rng.next() < 0.5
@@ -79,6 +110,7 @@ export function randomNotebook(rng: Rng): Notebook {
               source: 'file',
               name: `${randomId(rng)}.jsonl`,
               sha256: rng.next() < 0.5 ? null : '0123456789abcdef'.repeat(4),
+              ...withMapping(randomMapping(rng, true)),
             },
       engine: {
         kind,
