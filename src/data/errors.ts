@@ -24,6 +24,10 @@ export type DataErrorCode =
   | 'file-syntax'
   | 'file-columns'
   | 'file-format'
+  /** The recipe names a file that was not supplied. */
+  | 'file-needed'
+  /** The supplied file's SHA-256 is not the one the recipe pins. */
+  | 'file-pin-mismatch'
   // bundles
   | 'bundle-format'
   | 'bundle-version'

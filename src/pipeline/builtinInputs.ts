@@ -18,8 +18,9 @@ function split(name: string): ToyArithSplit {
   return name as ToyArithSplit;
 }
 
+/** The built-in generator's questions (not a file the recipe names instead). */
 export function isBuiltinDataset(recipe: Recipe): boolean {
-  return recipe.task === 'toy-arith' && recipe.dataset.id === 'toy-arith';
+  return recipe.task === 'toy-arith' && recipe.dataset.id === 'toy-arith' && !recipe.dataset.file;
 }
 
 export function builtinInputs(recipe: Recipe): RunInputs {

@@ -190,7 +190,8 @@ export async function evaluationItems(recipe: Recipe, limit: number): Promise<Ev
   const { loadRecipeQuestions } = await import('../../data/datasets/recipe');
   const loaded = await loadRecipeQuestions({
     ...recipe,
-    dataset: { ...recipe.dataset, split, slice },
+    // The task's own test split, even when D_q comes from a file.
+    dataset: { ...recipe.dataset, split, slice, file: null },
   });
   return loaded.questions.slice(0, limit).map((q) => ({ question: q.question, gold: q.gold }));
 }
