@@ -9,8 +9,12 @@ import { basename, dirname, resolve } from 'node:path';
 import { filterLabel } from '../../core/filters';
 import { recipeHash, type Notebook, type Recipe } from '../../core/notebook';
 import { loadHubValidation, type HubOptions } from '../../data/datasets/hub';
-import { loadDatasetFile } from '../../data/datasets/mapping';
-import { loadRecipeQuestions } from '../../data/datasets/recipe';
+import { readTableFile, type TableFile } from '../../data/datasets/files';
+import {
+  loadRecipeQuestions,
+  questionsFromFile,
+  validationFromFile,
+} from '../../data/datasets/recipe';
 import type { LoadedDataset } from '../../data/datasets/dataset';
 import { loadToyArithValidation } from '../../data/datasets/toyArith';
 import { readBundle, writeBundle } from '../../data/bundle';
@@ -90,19 +94,11 @@ async function readLocalFile(
   }
 }
 
-async function loadFileDataset(
-  path: string,
-  kind: 'questions' | 'validation',
-  recipe: Recipe,
-  slice: { start: number; end: number | null } | undefined,
-): Promise<LoadedDataset> {
+/** A local table file (JSONL, CSV, Parquet), read once; its mapping is applied by the recipe. */
+async function readTable(path: string): Promise<TableFile> {
   const file = await readLocalFile(path);
   try {
-    return await loadDatasetFile(file, basename(path), {
-      kind,
-      task: recipe.task,
-      ...(slice ? { slice } : {}),
-    });
+    return await readTableFile(file, basename(path));
   } catch (error) {
     return inputsError(error, path);
   }
@@ -138,8 +134,20 @@ async function loadInputs(args: ParsedArgs, recipe: Recipe): Promise<RunDatasets
   const questionsFile = stringOption(args, 'questions');
   const validationFile = stringOption(args, 'validation');
   let questions: LoadedDataset;
+  const pinnedQuestions = recipe.dataset.file ?? null;
   if (questionsFile !== undefined) {
-    questions = await loadFileDataset(questionsFile, 'questions', recipe, recipe.dataset.slice);
+    // The notebook's pin and column mapping when it names a D_q file; the proposed mapping else.
+    const table = await readTable(questionsFile);
+    try {
+      questions = questionsFromFile(recipe, table);
+    } catch (error) {
+      return inputsError(error, questionsFile);
+    }
+  } else if (pinnedQuestions !== null) {
+    throw usageError(
+      `this notebook takes D_q from the file "${pinnedQuestions.name}"; give it with --questions FILE`,
+      COMMAND,
+    );
   } else {
     try {
       questions = await loadRecipeQuestions(recipe, hubOptions());
@@ -150,18 +158,11 @@ async function loadInputs(args: ParsedArgs, recipe: Recipe): Promise<RunDatasets
   const source = recipe.validation;
   let validation: LoadedDataset;
   if (validationFile !== undefined) {
-    validation = await loadFileDataset(
-      validationFile,
-      'validation',
-      recipe,
-      source.source === 'dataset' ? source.slice : undefined,
-    );
-    const pinned = source.source === 'file' ? source.sha256 : null;
-    const got = validation.dataset.source.kind === 'file' ? validation.dataset.source.sha256 : '';
-    if (pinned !== null && got !== pinned) {
-      throw inputError(
-        `${validationFile}: is not the validation file the notebook pins (SHA-256 ${got}, the notebook's ${source.source === 'file' ? source.name : ''} has ${pinned})`,
-      );
+    const table = await readTable(validationFile);
+    try {
+      validation = validationFromFile(recipe, table);
+    } catch (error) {
+      return inputsError(error, validationFile);
     }
   } else if (source.source === 'file') {
     throw usageError(

@@ -3,6 +3,7 @@
 // saved, and --resume ends with the bundle of an uninterrupted run; the data layer's import
 // reads the bundle back to the same tables; errors are one sentence with the documented code.
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -411,5 +412,60 @@ describe('iwsi run errors', () => {
     );
     expect(snapshot.candidates).toHaveLength(1);
     expect(snapshot.validationLosses).toHaveLength(1);
+  });
+
+  it('takes D_q from the file the notebook pins, with the notebook’s column mapping', async () => {
+    const text = [
+      {
+        prompt_text: 'Ann has 2 pears. She buys 5 more. How many pears does Ann have now?',
+        gold: 7,
+      },
+      { prompt_text: 'Bo has 9 cups. He breaks 3. How many cups does Bo have now?', gold: 6 },
+    ]
+      .map((row) => JSON.stringify(row))
+      .join('\n');
+    const questions = join(dir, 'pinned-questions.jsonl');
+    await writeFile(questions, text);
+    const sha256 = createHash('sha256').update(text).digest('hex');
+    const pinned = structuredClone(notebook);
+    pinned.recipe.sampling.m = 1;
+    pinned.recipe.validation = {
+      source: 'dataset',
+      split: 'validation',
+      slice: { start: 0, end: 1 },
+    };
+    pinned.recipe.dataset.slice = { start: 1, end: null };
+    pinned.recipe.dataset.file = {
+      name: 'pinned-questions.jsonl',
+      sha256: '0'.repeat(64),
+      mapping: { kind: 'columns', question: 'prompt_text', answer: 'gold', rationale: null },
+    };
+    const path = join(dir, 'pinned-questions.json');
+    await writeFile(path, JSON.stringify(pinned));
+    const withoutFile = await run(['run', path, '--model-dir', MODELS]);
+    expect(withoutFile.code).toBe(2);
+    expect(withoutFile.err).toContain(
+      'this notebook takes D_q from the file "pinned-questions.jsonl"; give it with --questions FILE',
+    );
+    const base = ['run', path, '--model-dir', MODELS, '--questions', questions];
+    const wrongFile = await run(base);
+    expect(wrongFile.code).toBe(3);
+    expect(wrongFile.err).toContain(
+      `pinned-questions.jsonl is not the questions file the notebook pins: its SHA-256 is ${sha256}`,
+    );
+
+    pinned.recipe.dataset.file.sha256 = sha256;
+    await writeFile(path, JSON.stringify(pinned));
+    const out = join(dir, 'pinned-questions.zip');
+    const ok = await run([...base, '--out', out]);
+    expect(ok.err).not.toContain('iwsi:');
+    expect(ok.code).toBe(0);
+    const { snapshot } = await readBundle(new Uint8Array(await readFile(out)));
+    // The slice [1:] of the file, read through the notebook's mapping (prompt_text, gold).
+    expect(snapshot.questions.map((q) => [q.row, q.question, q.gold])).toEqual([
+      [1, 'Bo has 9 cups. He breaks 3. How many cups does Bo have now?', '6'],
+    ]);
+    expect(snapshot.run.recipe.dataset.file).toEqual(pinned.recipe.dataset.file);
+    expect(snapshot.candidates).toHaveLength(1);
   });
 });
