@@ -3,7 +3,9 @@
 // in both. transformers.js loads the tokenizer and the session; sampling, greedy decoding and
 // scoring are hand-written loops over the model's forward pass, so that every candidate has its
 // own seeded random stream, stop strings end single rows of a batch, finished candidates stream
-// out, and a cancel lands between two steps.
+// out, and a cancel lands between two steps. A model folder that also holds the batched-sampling
+// graph (onnx/model_prefix.onnx, see prefixGraph.ts) decodes several rows of one prompt with the
+// prompt's cache shared instead of copied per row.
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
@@ -29,15 +31,17 @@ import type {
   ScoreProgress,
   ScoreResult,
 } from '../types';
+import { disposeCache, keepRows, repeatRows, type KvCache } from './kvCache';
+import { emptyGenerated, loadPrefixGraph, sharedPrefix } from './prefixGraph';
 import { argmax, findStop, logProbAt, sampleToken } from './sampling';
 import { TokenOffsets } from './tokenOffsets';
-
-type KvCache = Record<string, Tensor>;
 
 interface LoadedModel {
   spec: ModelSpec;
   tokenizer: PreTrainedTokenizer;
   model: PreTrainedModel;
+  /** The batched-sampling graph, when the model folder has one (CPU and wasm only). */
+  prefix: PreTrainedModel | null;
   info: ModelInfo;
   bosId: number | null;
   eosIds: Set<number>;
@@ -99,6 +103,7 @@ export class TransformersEngine implements Engine {
     };
     let tokenizer: PreTrainedTokenizer;
     let model: PreTrainedModel;
+    let prefix: PreTrainedModel | null = null;
     try {
       tokenizer = await AutoTokenizer.from_pretrained(spec.modelId, loadOptions);
       throwIfAborted(options.signal);
@@ -108,6 +113,17 @@ export class TransformersEngine implements Engine {
         device: device.name,
         session_options: SESSION_OPTIONS,
       });
+      // On WebGPU the caches stay on the GPU, where copying them per row costs little.
+      if (device.name !== 'webgpu') {
+        throwIfAborted(options.signal);
+        prefix = await loadPrefixGraph(spec.modelId, {
+          loadOptions,
+          device: device.name,
+          sessionOptions: SESSION_OPTIONS,
+          inBrowser,
+          standard: model,
+        });
+      }
     } catch (error) {
       if (error instanceof EngineError) throw error;
       const message = error instanceof Error ? error.message : String(error);
@@ -129,6 +145,7 @@ export class TransformersEngine implements Engine {
     }
     if (options.signal?.aborted) {
       await model.dispose();
+      await prefix?.dispose();
       throwIfAborted(options.signal);
     }
     const config = model.config as unknown as Record<string, unknown>;
@@ -161,6 +178,7 @@ export class TransformersEngine implements Engine {
       spec,
       tokenizer,
       model,
+      prefix,
       info,
       bosId,
       eosIds,
@@ -174,7 +192,15 @@ export class TransformersEngine implements Engine {
   async unload(): Promise<void> {
     const loaded = this.loaded;
     this.loaded = null;
-    if (loaded) await loaded.model.dispose();
+    if (loaded) {
+      await loaded.model.dispose();
+      await loaded.prefix?.dispose();
+    }
+  }
+
+  /** Whether batched sampling runs on the model's prefix graph (shared prompt cache). */
+  get sharesPromptCache(): boolean {
+    return this.loaded?.prefix != null;
   }
 
   async tokenize(text: string, options: { addBos?: boolean } = {}): Promise<number[]> {
@@ -388,20 +414,31 @@ export class TransformersEngine implements Engine {
       return sortByIndex(finished);
     }
 
-    // Prefill the prompt once, then give every candidate its own copy of the cache.
+    // Prefill the prompt once. Then several rows either share its cache through the prefix graph
+    // (each row carrying only its generated tokens' cache) or each get their own copy of it.
     throwIfAborted(call.signal);
     const prefill = await this.forward(loaded, [promptIds], 0, null);
     step(prefill.logits, rows, () => 0);
     let live = rows.filter((row) => !row.finish);
-    let cache = live.length > 0 ? await repeatRows(prefill.cache, live.length) : {};
-    disposeCache(prefill.cache);
+    const prefixModel = live.length > 1 ? loaded.prefix : null;
+    const prefix = prefixModel ? sharedPrefix(prefill.cache) : null;
+    let cache: KvCache = {};
+    if (live.length > 0) {
+      cache = prefix
+        ? emptyGenerated(prefill.cache, live.length)
+        : await repeatRows(prefill.cache, live.length);
+    }
+    if (!prefix) disposeCache(prefill.cache);
     let past = promptIds.length;
     try {
       while (live.length > 0) {
         await this.maybeYield();
         throwIfAborted(call.signal);
         const inputs = live.map((row) => [row.generated.at(-1) as number]);
-        const out = await this.forward(loaded, inputs, past, cache);
+        const out =
+          prefixModel && prefix
+            ? await this.forwardShared(prefixModel, inputs, past, prefix, cache)
+            : await this.forward(loaded, inputs, past, cache);
         disposeCache(cache);
         cache = out.cache;
         past++;
@@ -413,9 +450,28 @@ export class TransformersEngine implements Engine {
       }
     } finally {
       disposeCache(cache);
+      if (prefix) disposeCache(prefill.cache);
     }
     throwIfAborted(call.signal);
     return sortByIndex(finished);
+  }
+
+  /** One step of the prefix graph: one new token per row after the shared prompt cache. */
+  private async forwardShared(
+    prefixModel: PreTrainedModel,
+    ids: number[][],
+    past: number,
+    prefix: KvCache,
+    generated: KvCache,
+  ): Promise<{ logits: Tensor; cache: KvCache }> {
+    const inputIds = BigInt64Array.from(ids, (row) => BigInt(row[0] as number));
+    const positions = new BigInt64Array(ids.length).fill(BigInt(past));
+    return this.run(prefixModel, {
+      input_ids: new Tensor('int64', inputIds, [ids.length, 1]),
+      position_ids: new Tensor('int64', positions, [ids.length, 1]),
+      ...prefix,
+      ...generated,
+    });
   }
 
   /** One forward pass of equal-length rows after `past` cached tokens. */
@@ -436,7 +492,7 @@ export class TransformersEngine implements Engine {
       }),
     );
     const mask = new BigInt64Array(batch * (past + length)).fill(1n);
-    return this.run(loaded, {
+    return this.run(loaded.model, {
       input_ids: new Tensor('int64', inputIds, [batch, length]),
       attention_mask: new Tensor('int64', mask, [batch, past + length]),
       position_ids: new Tensor('int64', positions, [batch, length]),
@@ -445,12 +501,12 @@ export class TransformersEngine implements Engine {
   }
 
   private async run(
-    loaded: LoadedModel,
+    model: PreTrainedModel,
     inputs: Record<string, unknown>,
   ): Promise<{ logits: Tensor; cache: KvCache }> {
     let outputs: Record<string, Tensor>;
     try {
-      outputs = (await loaded.model.forward(inputs)) as Record<string, Tensor>;
+      outputs = (await model.forward(inputs)) as Record<string, Tensor>;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (isOutOfMemory(message)) {
@@ -511,7 +567,7 @@ export class TransformersEngine implements Engine {
         positions[b * width + t] = BigInt(t);
       }),
     );
-    const { logits, cache } = await this.run(loaded, {
+    const { logits, cache } = await this.run(loaded.model, {
       input_ids: new Tensor('int64', inputIds, [batch.length, width]),
       attention_mask: new Tensor('int64', mask, [batch.length, width]),
       position_ids: new Tensor('int64', positions, [batch.length, width]),
@@ -680,63 +736,6 @@ function newRow(index: number, rng: Rng | null): Row {
 
 function sortByIndex(candidates: Candidate[]): Candidate[] {
   return candidates.sort((a, b) => a.index - b.index);
-}
-
-async function tensorData(tensor: Tensor): Promise<ArrayLike<number> & { constructor: unknown }> {
-  if (tensor.location === 'cpu' || tensor.location === 'cpu-pinned') {
-    return tensor.data as unknown as ArrayLike<number> & { constructor: unknown };
-  }
-  // A GPU-resident cache tensor (WebGPU): read it back once.
-  const ort = tensor.ort_tensor as unknown as { getData(): Promise<ArrayLike<number>> };
-  return (await ort.getData()) as ArrayLike<number> & { constructor: unknown };
-}
-
-type NumericArray = {
-  length: number;
-  [i: number]: number;
-  subarray(a: number, b: number): NumericArray;
-  set(src: ArrayLike<number>, at: number): void;
-};
-type NumericArrayConstructor = new (length: number) => NumericArray;
-
-/** A cache whose single row is repeated `copies` times along the batch dimension. */
-async function repeatRows(cache: KvCache, copies: number): Promise<KvCache> {
-  const out: KvCache = {};
-  for (const [name, tensor] of Object.entries(cache)) {
-    const data = (await tensorData(tensor)) as unknown as NumericArray;
-    const repeated = new (data.constructor as NumericArrayConstructor)(data.length * copies);
-    for (let c = 0; c < copies; c++) repeated.set(data, c * data.length);
-    out[name] = new Tensor(tensor.type as 'float32', repeated as unknown as Float32Array, [
-      copies,
-      ...tensor.dims.slice(1),
-    ]);
-  }
-  return out;
-}
-
-/** The cache restricted to the given batch rows (the others have finished). */
-async function keepRows(cache: KvCache, rows: number[], batch: number): Promise<KvCache> {
-  const out: KvCache = {};
-  for (const [name, tensor] of Object.entries(cache)) {
-    const data = (await tensorData(tensor)) as unknown as NumericArray;
-    const rowSize = data.length / batch;
-    const kept = new (data.constructor as NumericArrayConstructor)(rowSize * rows.length);
-    rows.forEach((row, i) =>
-      kept.set(data.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize),
-    );
-    out[name] = new Tensor(tensor.type as 'float32', kept as unknown as Float32Array, [
-      rows.length,
-      ...tensor.dims.slice(1),
-    ]);
-    tensor.dispose();
-  }
-  return out;
-}
-
-function disposeCache(cache: KvCache): void {
-  for (const tensor of Object.values(cache)) {
-    if (tensor.location === 'gpu-buffer') tensor.dispose();
-  }
 }
 
 function joinPath(...parts: string[]): string {
