@@ -6,7 +6,8 @@ project's own generator, then calls:
         --out public/models/toy-arith
 Steps: tokenizer → training → evaluation on the test split (the method's prompt, greedy and
 15 samples at T = 1.1) → model folder (config, tokenizer, safetensors, ONNX) → checks with
-onnxruntime-node (ONNX vs torch logits, with and without KV cache) and transformers.js
+onnxruntime-node (ONNX vs torch logits, with and without KV cache; the batched-sampling graph
+vs torch and vs the standard graph) and transformers.js
 (tokenizer and greedy generation agree with Python). Writes training_info.json with the figures.
 """
 
@@ -25,6 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from data import HELD_OUT_TRAIN_ITEMS, block_text, fewshot_prompt, load_jsonl, loss_text  # noqa: E402
 from evaluate import evaluate, format_result, generate  # noqa: E402
 from export import run_node_check, write_model_folder, write_reference_cases  # noqa: E402
+from export_prefix import check_prefix_graph  # noqa: E402
 from model import ToyConfig, ToyLlama  # noqa: E402
 from tokenizer import Tokenizer, train_bpe  # noqa: E402
 from train import train  # noqa: E402
@@ -126,6 +128,7 @@ def main() -> None:
     write_reference_cases(model, tokenizer, texts, ref_path)
     onnx_out = run_node_check("scripts/toy-model/check-onnx.ts", args.out, ref_path)
     onnx_diff = json.loads(onnx_out.strip().splitlines()[-1])["onnxMaxAbsDiff"]
+    prefix_diff = check_prefix_graph(model, args.out, args.work)
 
     stop_ids = tokenizer.encode("\nQ", add_bos=False)
     greedy_cases = []
@@ -160,6 +163,8 @@ def main() -> None:
         "evaluation": {**{k: v for k, v in result.items() if k != "examples"},
                        "split": "test", "greedy_examples": result["examples"]},
         "onnx_vs_torch_max_abs_diff": onnx_diff,
+        "prefix_graph_max_abs_diff": {"vs_torch": prefix_diff["prefixVsTorch"],
+                                      "vs_model_onnx": prefix_diff["prefixVsOnnx"]},
         "file_sizes": sizes,
     }
     with open(f"{args.out}/training_info.json", "w", encoding="utf-8") as f:

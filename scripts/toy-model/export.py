@@ -3,8 +3,10 @@
 Folder layout (as for any Hugging Face ONNX Llama): config.json, generation_config.json,
 tokenizer.json, tokenizer_config.json, special_tokens_map.json, onnx/model.onnx (fp32, opset 14,
 KV cache: inputs input_ids, attention_mask, position_ids, past_key_values.{i}.key/value
-[batch, kv_heads, past, head_dim]; outputs logits, present.{i}.key/value), and
-model.safetensors (the same weights under Hugging Face LlamaForCausalLM names).
+[batch, kv_heads, past, head_dim]; outputs logits, present.{i}.key/value),
+onnx/model_prefix.onnx (the batched-sampling graph that shares model.onnx's weights, see
+prefix_decoder.py), and model.safetensors (the same weights under Hugging Face
+LlamaForCausalLM names).
 """
 
 import json
@@ -15,6 +17,7 @@ import torch
 from torch import nn
 
 from model import ToyLlama, hf_state_dict, save_safetensors
+from prefix_decoder import export_prefix_onnx
 from tokenizer import BOS_ID, EOS_ID, PAD_ID, Tokenizer
 
 OPSET = 14
@@ -135,6 +138,7 @@ def write_model_folder(model: ToyLlama, tokenizer: Tokenizer, folder: str, metad
     tokenizer.save(folder, c.max_position_embeddings)
     save_safetensors(hf_state_dict(model), f"{folder}/model.safetensors", metadata)
     export_onnx(model, f"{folder}/onnx/model.onnx")
+    export_prefix_onnx(model, f"{folder}/onnx")
 
 
 def run_node_check(script: str, *args: str) -> str:
