@@ -2,6 +2,11 @@
 // the embedded model on threaded wasm and on WebGPU (a software adapter), scores checked against
 // onnxruntime-node run on the same ONNX file in the test server (see engineCommands.ts), seeded
 // sampling, cancellation, and no request leaving the origin.
+//
+// transformers.js keeps every file it fetched in the origin's Cache Storage ('transformers-cache'),
+// and test files of one Vitest session share a browser context: after any earlier file loaded the
+// model, this one would read it from that cache and never request it. So the test starts from an
+// empty Cache Storage, and checks that what it leaves there came from the app too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commands } from 'vitest/browser';
 import { buildLossText } from '../../src/core/lossText';
@@ -19,7 +24,18 @@ const prompt = buildPrompt(toyArith, validation[0]!.question, []);
 
 let client: EngineClient;
 
+/** Every URL held in any cache of the origin's Cache Storage. */
+async function cachedUrls(): Promise<string[]> {
+  const urls: string[] = [];
+  for (const name of await caches.keys()) {
+    for (const request of await (await caches.open(name)).keys()) urls.push(request.url);
+  }
+  return urls;
+}
+
 beforeAll(async () => {
+  for (const name of await caches.keys()) await caches.delete(name);
+  expect(await cachedUrls()).toEqual([]);
   await commands.startRequestLog();
   client = startEngineWorker();
   await client.ready;
@@ -164,5 +180,9 @@ describe('offline', () => {
         new URL(url).origin !== location.origin,
     );
     expect(elsewhere).toEqual([]);
+    // What transformers.js cached for the next load is the app's own copy.
+    const cached = await cachedUrls();
+    expect(cached).toContain(`${location.origin}/models/${MODEL_ID}/onnx/model.onnx`);
+    expect(cached.filter((url) => new URL(url).origin !== location.origin)).toEqual([]);
   });
 });
