@@ -85,17 +85,27 @@ export class SessionState {
   }
 
   async load(engine: EngineSettings): Promise<ModelInfo | null> {
+    return this.loadSpec(
+      modelSpec(engine, $state.snapshot(this.local)),
+      modelKey(engine, this.local),
+    );
+  }
+
+  /**
+   * Loads any model spec under its own key (e.g. a trained model from the browser's model
+   * cache); `isLoaded` of the notebook's engine is false afterwards, so cells reload theirs.
+   */
+  async loadSpec(spec: ModelSpec, key: string): Promise<ModelInfo | null> {
     this.abort?.abort();
     const abort = new AbortController();
     this.abort = abort;
-    const key = modelKey(engine, this.local);
     const started = performance.now();
     this.loading = { key, progress: null, started };
     this.loadError = null;
     this.model = null;
     this.loadedKey = null;
     try {
-      const info = await this.engine.load(modelSpec(engine, $state.snapshot(this.local)), {
+      const info = await this.engine.load(spec, {
         signal: abort.signal,
         onProgress: (progress) => {
           if (this.abort === abort) this.loading = { key, progress, started };
