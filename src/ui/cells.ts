@@ -79,4 +79,10 @@ export const NOTEBOOK_CELLS: readonly CellInfo[] = [
     summary:
       'Compare the base and the trained model’s accuracy on the test split, in the shape of the paper’s table.',
   },
+  {
+    id: 'spin',
+    title: 'SPIN',
+    summary:
+      'Self-play fine-tuning: the model answers prompts that have human references, the trainer teaches it to prefer the references, and each iteration starts from the last one’s model.',
+  },
 ];

@@ -150,4 +150,17 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
       },
     ],
   },
+  spin: {
+    paragraphs: [
+      'SPIN (self-play fine-tuning) needs prompts with human reference responses. In iteration t the model of iteration t − 1 answers every prompt itself; its answer y′ is the “generated” side of a pair, the human reference y the “real” side. The trainer then teaches the model to raise the likelihood of y and lower that of y′, measured against the frozen model it started from, so the model learns to tell its own answers from human ones until it can no longer.',
+      'Iteration 0 starts from the base model; every later iteration starts from the last one’s model and trains on its own pairs plus the previous iteration’s. The official settings: temperature 1.0, 256 new tokens, β = 0.1 (5.0 in iteration 3), RMSprop with learning rate 5·10⁻⁷ (10⁻⁷ from iteration 2).',
+    ],
+    formulas: [
+      {
+        tex: "\\ell = -\\log \\sigma\\Big(\\beta \\Big[\\log \\frac{\\pi_\\theta(y \\mid x)}{\\pi_t(y \\mid x)} - \\log \\frac{\\pi_\\theta(y' \\mid x)}{\\pi_t(y' \\mid x)}\\Big]\\Big)",
+        caption:
+          'The SPIN loss of one pair: y the human reference, y′ the model’s own response, π_t the frozen model of the previous iteration.',
+      },
+    ],
+  },
 };
