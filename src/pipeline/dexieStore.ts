@@ -1,6 +1,8 @@
 // The runner's PipelineStore (and the browser's RunCatalog) over the data layer's IndexedDB
 // store. The data layer keys questions by their row in the source split; the pipeline by a
-// string id (toy-arith: "toy-arith-train-12"), which is kept in each row's `raw.id`. What the
+// string id (toy-arith: "toy-arith-train-12"). A run created here keeps each row's id in its
+// `raw.id`; ids are read back with the same rule as everywhere else (data/rowIds, through
+// runSnapshot's RowIds), so a run imported from a CLI bundle keeps the CLI's ids. What the
 // runner tracks beyond the data layer's run record (the stage, the model, a cancel) is kept in
 // a setting next to the run.
 import type { Recipe } from '../core/notebook';
@@ -12,11 +14,14 @@ import {
 import type {
   CandidateRecord,
   DatasetSource,
+  QuestionRecord,
   RunRecord as StoredRun,
   RunStatus as StoredStatus,
+  ValidationItemRecord,
 } from '../data/records';
 import type { Store } from '../data/store';
 import type { RunCatalog } from './browserRun';
+import { inputsFromRecords, RowIds } from './runSnapshot';
 import {
   candidateKey,
   RUN_STAGES,
@@ -64,20 +69,8 @@ function datasetSource(recipe: Recipe, split: string): DatasetSource {
   };
 }
 
-/** Row ↔ id of one run's questions and validation items. */
-interface RowMap {
-  questionRow: Map<string, number>;
-  questionId: Map<number, string>;
-  validationRow: Map<string, number>;
-  validationId: Map<number, string>;
-}
-
-function idOf(raw: Record<string, unknown>, row: number): string {
-  return typeof raw.id === 'string' ? raw.id : String(row);
-}
-
 export class DexieRunCatalog implements RunCatalog {
-  private readonly maps = new Map<string, Promise<RowMap>>();
+  private readonly maps = new Map<string, Promise<RowIds>>();
 
   constructor(readonly store: Store) {}
 
@@ -178,25 +171,8 @@ export class DexieRunCatalog implements RunCatalog {
   }
 
   async getInputs(runId: string): Promise<RunInputs> {
-    const run = await this.requireRun(runId);
-    const questions = run.questionsDatasetId
-      ? await this.store.listQuestions(run.questionsDatasetId)
-      : [];
-    const validation = run.validationDatasetId
-      ? await this.store.listValidationItems(run.validationDatasetId)
-      : [];
-    return {
-      questions: questions.map((q) => ({
-        id: idOf(q.raw, q.row),
-        question: q.question,
-        gold: q.gold,
-      })),
-      validation: validation.map((v) => ({
-        id: idOf(v.raw, v.row),
-        question: v.question,
-        rationale: v.reference,
-      })),
-    };
+    const { questions, items } = await this.storedRows(runId);
+    return inputsFromRecords(questions, items);
   }
 
   async candidateKeys(runId: string): Promise<Set<string>> {
@@ -204,7 +180,7 @@ export class DexieRunCatalog implements RunCatalog {
     const keys = await this.store.existingCandidateKeys(runId);
     const out = new Set<string>();
     for (const row of keys.questions()) {
-      const id = map.questionId.get(row) ?? String(row);
+      const id = map.idOfQuestion(row);
       for (const index of keys.indicesOf(row)) out.add(candidateKey(id, index));
     }
     return out;
@@ -217,7 +193,7 @@ export class DexieRunCatalog implements RunCatalog {
     await this.store.putCandidates(
       runId,
       rows.map((row) => ({
-        questionId: this.questionRow(map, row.questionId),
+        questionId: map.rowOfQuestion(row.questionId),
         index: row.index,
         raw: row.raw,
         text: row.cleaned,
@@ -234,7 +210,7 @@ export class DexieRunCatalog implements RunCatalog {
   async listCandidates(runId: string): Promise<CandidateRow[]> {
     const map = await this.rowMap(runId);
     const records = await this.store.listCandidates(runId);
-    return records.map((record) => toRow(record, map.questionId.get(record.questionId)));
+    return records.map((record) => toRow(record, map.idOfQuestion(record.questionId)));
   }
 
   async setCandidateLosses(runId: string, losses: CandidateLoss[]): Promise<void> {
@@ -242,7 +218,7 @@ export class DexieRunCatalog implements RunCatalog {
     await this.store.updateCandidateScores(
       runId,
       losses.map(({ questionId, index, loss }) => ({
-        questionId: this.questionRow(map, questionId),
+        questionId: map.rowOfQuestion(questionId),
         index,
         loss,
       })),
@@ -254,7 +230,7 @@ export class DexieRunCatalog implements RunCatalog {
     await this.store.updateCandidateScores(
       runId,
       scores.map(({ questionId, index, selfScore }) => ({
-        questionId: this.questionRow(map, questionId),
+        questionId: map.rowOfQuestion(questionId),
         index,
         selfScore,
       })),
@@ -265,7 +241,7 @@ export class DexieRunCatalog implements RunCatalog {
     const map = await this.rowMap(runId);
     const rows = await this.store.listValidationLosses(runId);
     return rows.map((r) => ({
-      itemId: map.validationId.get(r.row) ?? String(r.row),
+      itemId: map.idOfItem(r.row),
       loss: r.loss,
     }));
   }
@@ -274,18 +250,8 @@ export class DexieRunCatalog implements RunCatalog {
     const map = await this.rowMap(runId);
     await this.store.putValidationLosses(
       runId,
-      losses.map(({ itemId, loss }) => {
-        const row = map.validationRow.get(itemId);
-        if (row === undefined) throw new Error(`Run ${runId} has no validation item "${itemId}".`);
-        return { row, loss, tokens: null };
-      }),
+      losses.map(({ itemId, loss }) => ({ row: map.rowOfItem(itemId), loss, tokens: null })),
     );
-  }
-
-  private questionRow(map: RowMap, questionId: string): number {
-    const row = map.questionRow.get(questionId);
-    if (row === undefined) throw new Error(`The run has no question "${questionId}".`);
-    return row;
   }
 
   private async requireRun(runId: string): Promise<StoredRun> {
@@ -294,7 +260,7 @@ export class DexieRunCatalog implements RunCatalog {
     return run;
   }
 
-  private rowMap(runId: string): Promise<RowMap> {
+  private rowMap(runId: string): Promise<RowIds> {
     let map = this.maps.get(runId);
     if (!map) {
       map = this.buildRowMap(runId);
@@ -304,31 +270,24 @@ export class DexieRunCatalog implements RunCatalog {
     return map;
   }
 
-  private async buildRowMap(runId: string): Promise<RowMap> {
+  /** The run's questions and D_v items as stored, in row order. */
+  private async storedRows(
+    runId: string,
+  ): Promise<{ questions: QuestionRecord[]; items: ValidationItemRecord[] }> {
     const run = await this.requireRun(runId);
-    const questions = run.questionsDatasetId
-      ? await this.store.listQuestions(run.questionsDatasetId)
-      : [];
-    const validation = run.validationDatasetId
-      ? await this.store.listValidationItems(run.validationDatasetId)
-      : [];
-    const map: RowMap = {
-      questionRow: new Map(),
-      questionId: new Map(),
-      validationRow: new Map(),
-      validationId: new Map(),
+    return {
+      questions: run.questionsDatasetId
+        ? await this.store.listQuestions(run.questionsDatasetId)
+        : [],
+      items: run.validationDatasetId
+        ? await this.store.listValidationItems(run.validationDatasetId)
+        : [],
     };
-    for (const q of questions) {
-      const id = idOf(q.raw, q.row);
-      map.questionRow.set(id, q.row);
-      map.questionId.set(q.row, id);
-    }
-    for (const v of validation) {
-      const id = idOf(v.raw, v.row);
-      map.validationRow.set(id, v.row);
-      map.validationId.set(v.row, id);
-    }
-    return map;
+  }
+
+  private async buildRowMap(runId: string): Promise<RowIds> {
+    const { questions, items } = await this.storedRows(runId);
+    return new RowIds(questions, items);
   }
 
   private async saveExtras(run: RunRecord): Promise<void> {
@@ -367,10 +326,10 @@ function fromStored(status: StoredStatus): RunRecord['status'] {
   return status === 'created' ? 'ready' : status;
 }
 
-function toRow(record: CandidateRecord, questionId: string | undefined): CandidateRow {
+function toRow(record: CandidateRecord, questionId: string): CandidateRow {
   return {
     runId: record.runId,
-    questionId: questionId ?? String(record.questionId),
+    questionId,
     index: record.index,
     raw: record.raw,
     cleaned: record.text,

@@ -1,8 +1,9 @@
 // A pipeline run as the data layer stores and bundles it, and back. The runner names questions
 // and D_v items by string ids (the seeds derive from them); the data layer keys rows by their
-// number in the source split. This module is the one place that maps between the two, so a run
-// made by `iwsi run` imports into the browser (and a browser run resumes in the CLI) with the
-// same ids, hence the same seeds and the same candidates.
+// number in the source split. This module maps between the two with the data layer's one naming
+// rule (data/rowIds), which the browser's run catalog and the Hub loader use too, so a run made
+// by `iwsi run` imports into the browser (and a browser run resumes in the CLI) with the same
+// ids, hence the same seeds and the same candidates.
 import { correctness } from '../core/analyses';
 import { CoreError } from '../core/errors';
 import type { FilterResult } from '../core/filters';
@@ -17,6 +18,7 @@ import type {
   RunStatus as StoredStatus,
   ValidationItemRecord,
 } from '../data/records';
+import { rowIds } from '../data/rowIds';
 import { applyFilters, deriveRun, type DerivedRun } from './derive';
 import {
   RUN_STAGES,
@@ -42,21 +44,6 @@ export interface RunDatasets {
   validation: LoadedDataset | null;
 }
 
-/** The id the runner uses for a stored row: the row's own "id" field, else its row number. */
-function ownId(record: QuestionRecord | ValidationItemRecord): string {
-  const id = record.raw.id;
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : String(record.row);
-}
-
-/**
- * Runner ids of a dataset's rows, in order. Rows' own ids are used when they are unique (the
- * same ids `iwsi generate` seeds with), else every row is named by its row number.
- */
-export function runnerIds(records: readonly (QuestionRecord | ValidationItemRecord)[]): string[] {
-  const own = records.map(ownId);
-  return new Set(own).size === own.length ? own : records.map((r) => String(r.row));
-}
-
 /** Both directions of the id ↔ row mapping of one run. */
 export class RowIds {
   private readonly questionRow = new Map<string, number>();
@@ -65,12 +52,12 @@ export class RowIds {
   private readonly itemId = new Map<number, string>();
 
   constructor(questions: readonly QuestionRecord[], items: readonly ValidationItemRecord[]) {
-    runnerIds(questions).forEach((id, i) => {
+    rowIds(questions).forEach((id, i) => {
       const row = (questions[i] as QuestionRecord).row;
       this.questionRow.set(id, row);
       this.questionId.set(row, id);
     });
-    runnerIds(items).forEach((id, i) => {
+    rowIds(items).forEach((id, i) => {
       const row = (items[i] as ValidationItemRecord).row;
       this.itemRow.set(id, row);
       this.itemId.set(row, id);
@@ -107,8 +94,8 @@ export function inputsFromRecords(
   questions: readonly QuestionRecord[],
   items: readonly ValidationItemRecord[],
 ): RunInputs {
-  const questionIds = runnerIds(questions);
-  const itemIds = runnerIds(items);
+  const questionIds = rowIds(questions);
+  const itemIds = rowIds(items);
   return {
     questions: questions.map((q, i) => ({
       id: questionIds[i] as string,

@@ -12,6 +12,7 @@ import type { ModelInfo } from '../../engine/types';
 import { BrowserRunController, type RunCatalog, type RunEvent } from '../../pipeline/browserRun';
 import { builtinInputs, isBuiltinDataset } from '../../pipeline/builtinInputs';
 import { DexieRunCatalog } from '../../pipeline/dexieStore';
+import { inputsFromDatasets } from '../../pipeline/runSnapshot';
 import {
   candidateKey,
   type CandidateRow,
@@ -239,18 +240,8 @@ export class RunState {
       }
       validation = file.dataset;
     }
-    return {
-      questions: loaded.questions.questions.map((q) => ({
-        id: String(q.row),
-        question: q.question,
-        gold: q.gold,
-      })),
-      validation: (validation?.validationItems ?? []).map((v) => ({
-        id: String(v.row),
-        question: v.question,
-        rationale: v.reference,
-      })),
-    };
+    // Ids by the data layer's one rule, as the CLI and the run catalog name the same rows.
+    return inputsFromDatasets({ questions: loaded.questions, validation });
   }
 
   /** Read a D_v file (JSONL, CSV or Parquet) with the data layer's column mapping. */
