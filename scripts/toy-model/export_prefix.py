@@ -65,11 +65,13 @@ def record(folder: str, checks: dict) -> None:
                                          "vs_model_onnx": checks["prefixVsOnnx"]}
     sizes = {}
     for root, _, files in os.walk(folder):
-        for name in files:
+        for name in sorted(files):
             file = os.path.join(root, name)
             if name != "training_info.json":
                 sizes[os.path.relpath(file, folder)] = os.path.getsize(file)
-    info["file_sizes"] = dict(sorted(sizes.items()))
+    # Files already listed keep their place; new ones come after them.
+    listed = [name for name in info.get("file_sizes", {}) if name in sizes]
+    info["file_sizes"] = {name: sizes[name] for name in listed + sorted(set(sizes) - set(listed))}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(info, f, indent=2)
         f.write("\n")
