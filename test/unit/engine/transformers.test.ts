@@ -82,6 +82,9 @@ describe('load and tokenize', () => {
       statSync(resolve(MODEL_DIR, 'onnx/model.onnx')).size,
     );
     expect(loadProgress.some((p) => p.phase === 'init')).toBe(true);
+    // The folder's batched-sampling graph is loaded, so the batched sampling tests below run on
+    // it while single candidates run on the standard graph.
+    expect(engine.sharesPromptCache).toBe(true);
   });
 
   it('round-trips text through tokenize and detokenize', async () => {
