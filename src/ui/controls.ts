@@ -19,6 +19,7 @@ export const CONTROLS: readonly ControlInfo[] = [
   { id: 'filters', cell: 'compare', label: 'Compared filters' },
   { id: 'export-format', cell: 'export', label: 'Export format' },
   { id: 'trainer', cell: 'train', label: 'Trainer settings' },
+  { id: 'spin', cell: 'spin', label: 'SPIN settings (β, epochs, new tokens)' },
 ];
 
 export function controlsOf(cell: string): ControlInfo[] {
