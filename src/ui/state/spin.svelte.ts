@@ -7,7 +7,6 @@
 // the finished iterations and re-attaches to a job still running on the trainer.
 import type { Recipe } from '../../core/notebook';
 import { spinSchedule } from '../../core/spin';
-import type { LoadedDataset } from '../../data/datasets/dataset';
 import { openStore, type Store } from '../../data/store';
 import type { ModelInfo } from '../../engine/types';
 import {
@@ -23,6 +22,7 @@ import {
   type SpinSeriesRecord,
   type SpinSource,
 } from '../../pipeline/spin';
+import { loadSpinItems } from '../../pipeline/spinItems';
 import type {
   EndpointCheck,
   FineTuningJob,
@@ -253,7 +253,9 @@ class SpinState {
   // ---- steps ---------------------------------------------------------------------------------
 
   private async createSeries(recipe: Recipe, connection: EndpointCheck): Promise<SpinSeriesRecord> {
-    const { source, items } = await loadSpinItems(recipe, this.sourceKind, this.start, this.count);
+    const { source, items } = await loadSpinItems(recipe, this.sourceKind, this.start, this.count, {
+      validationFile: runState.validationFile,
+    });
     const now = Date.now();
     const series: SpinSeriesRecord = {
       id: newSeriesId(),
@@ -542,87 +544,6 @@ let trainerModule: Promise<TrainerModule> | null = null;
 function loadTrainer(): Promise<TrainerModule> {
   trainerModule ??= import('../../trainer');
   return trainerModule;
-}
-
-/**
- * The prompts of a new series with their human reference responses (method §12's "real" side):
- * the task's train rows with their rationales (toy-arith built in, or the Hub, e.g. gsm8k with
- * "<<…>>" removed and "####" turned into "The answer is"), or the notebook's D_v (a slice of the
- * dataset, or the file chosen in the Dataset cell). Rows [start, start + count) of that source.
- */
-export async function loadSpinItems(
-  recipe: Recipe,
-  kind: SpinSource['kind'],
-  start: number,
-  count: number,
-): Promise<{ source: SpinSource; items: SpinItem[] }> {
-  if (!Number.isInteger(start) || start < 0 || !Number.isInteger(count) || count < 1) {
-    throw new Error('Choose a first row ≥ 0 and at least one prompt.');
-  }
-  let loaded: LoadedDataset;
-  let offset = 0;
-  const builtin = recipe.dataset.id === 'toy-arith';
-  if (kind === 'train') {
-    const slice = { start, end: start + count };
-    if (builtin) {
-      const { loadToyArithValidation } = await import('../../data/datasets/toyArith');
-      loaded = loadToyArithValidation('train', slice, recipe.dataset.revision);
-    } else {
-      const { loadHubValidation } = await import('../../data/datasets/hub');
-      loaded = await loadHubValidation({
-        task: recipe.task,
-        repo: recipe.dataset.id,
-        ...(recipe.dataset.config === null ? {} : { config: recipe.dataset.config }),
-        split: 'train',
-        slice,
-        revision: recipe.dataset.revision,
-      });
-    }
-  } else {
-    offset = start;
-    const validation = recipe.validation;
-    if (validation.source === 'file') {
-      const file = runState.validationFile;
-      if (!file || file.name !== validation.name) {
-        throw new Error(
-          `D_v comes from the file "${validation.name}": choose it in the Dataset cell.`,
-        );
-      }
-      loaded = file.dataset;
-    } else if (builtin) {
-      const { loadToyArithValidation } = await import('../../data/datasets/toyArith');
-      loaded = loadToyArithValidation(validation.split, validation.slice, recipe.dataset.revision);
-    } else {
-      const { loadHubValidation } = await import('../../data/datasets/hub');
-      loaded = await loadHubValidation({
-        task: recipe.task,
-        repo: recipe.dataset.id,
-        ...(recipe.dataset.config === null ? {} : { config: recipe.dataset.config }),
-        split: validation.split,
-        slice: validation.slice,
-        revision: recipe.dataset.revision,
-      });
-    }
-  }
-  const rows = loaded.validationItems.slice(offset, offset + count);
-  if (rows.length === 0) throw new Error(`${loaded.dataset.name} has no rows from ${start} on.`);
-  return {
-    source: {
-      kind,
-      task: recipe.task,
-      start,
-      count: rows.length,
-      label:
-        kind === 'train'
-          ? loaded.dataset.name
-          : `D_v ${loaded.dataset.name}, items ${offset}–${offset + rows.length - 1}`,
-    },
-    items: rows.map((item) => ({
-      row: item.row,
-      prompt: item.question,
-      reference: item.reference,
-    })),
-  };
 }
 
 export const spinState = new SpinState();
