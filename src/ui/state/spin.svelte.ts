@@ -237,9 +237,13 @@ class SpinState {
     this.error = null;
     try {
       const label = `SPIN iteration ${t}`;
+      const before = trainerState.evaluations.find((e) => e.label === label);
       await trainerState.evaluate(recipe, record.fineTunedModel, label, this.evaluationLimit);
       const row = trainerState.evaluations.find((e) => e.label === label);
-      if (!row) throw new Error(trainerState.error ?? 'The evaluation gave no result.');
+      // A row of the same label from before (another series) is no result of this call.
+      if (!row || row === before || row.model !== record.fineTunedModel) {
+        throw new Error(trainerState.error ?? 'The evaluation gave no result.');
+      }
       await this.updateIteration(t, {
         accuracy: { correct: row.score.correct, total: row.score.total },
       });
