@@ -213,6 +213,14 @@ describe('SPIN iterations from the notebook', () => {
     expect(table).toContain(job0.id);
     expect(table).toContain(job1.id);
     await spin.screenshot({ path: `${screenshotDir}/cell-spin.png` });
+    await page.setViewportSize({ width: 768, height: 1000 });
+    await spin.scrollIntoViewIfNeeded();
+    await spin.screenshot({ path: `${screenshotDir}/cell-spin-768.png` });
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     await page.reload();
     await page.locator('#cell-spin').scrollIntoViewIfNeeded();
