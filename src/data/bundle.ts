@@ -1,11 +1,12 @@
 // Run bundles: a whole run as ONE zip file that the app and the `iwsi` CLI both read and write.
 //
 //   manifest.json            format, version, the full recipe, counts, size + SHA-256 of every file
-//   run.json                 the run (status, progress, results, timestamps, error)
+//   run.json                 the run (status, progress, results, timestamps, error, engine)
 //   datasets.json            the datasets the run uses (records without rows)
 //   questions.jsonl          D_q rows: datasetId, row, question, gold, raw
 //   validation.jsonl         D_v rows: datasetId, row, question, reference, answer, raw
-//   candidates.jsonl         per candidate: questionId, index, raw, text, answer, rule, tokens
+//   candidates.jsonl         per candidate: questionId, index, raw, text, answer, rule, tokens,
+//                            finishReason
 //   scores.jsonl             per candidate (same order): loss, selfScore, reward, mark, wPrime, ds, decisions
 //   validation_losses.jsonl  row, loss, tokens
 //   trainer_jobs.json        the run's trainer jobs (never a token)
@@ -140,7 +141,7 @@ function bundleTexts(snapshot: RunSnapshot): Record<string, string> {
     [BUNDLE_FILES.questions]: jsonl(questions),
     [BUNDLE_FILES.validation]: jsonl(validationItems),
     [BUNDLE_FILES.candidates]: jsonl(
-      candidates.map(({ questionId, index, raw, text, answer, rule, tokens }) => ({
+      candidates.map(({ questionId, index, raw, text, answer, rule, tokens, finishReason }) => ({
         questionId,
         index,
         raw,
@@ -148,6 +149,7 @@ function bundleTexts(snapshot: RunSnapshot): Record<string, string> {
         answer,
         rule,
         tokens,
+        finishReason,
       })),
     ),
     [BUNDLE_FILES.scores]: jsonl(

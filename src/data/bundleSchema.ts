@@ -1,15 +1,18 @@
-// The schemas of a run bundle's files (format version 1), used to validate every row of an
+// The schemas of a run bundle's files (format version 2), used to validate every row of an
 // imported bundle before anything is written. Numbers that JSON cannot hold (NaN, ±Infinity,
 // e.g. a loss that overflowed) are written as the strings "NaN", "Infinity", "-Infinity".
+//
+// Version 2 added the run's `engine`, each candidate's `finishReason` and the 'cancelled' status.
+// Version 1 bundles lack the two fields; they read as null (not recorded).
 
 import { z } from 'zod';
-import { recipeSchema } from '../core/notebook/schema';
+import { ENGINE_KINDS, recipeSchema } from '../core/notebook/schema';
 import { TASK_IDS } from '../core/types';
-import { RUN_STATUSES } from './records';
+import { FINISH_REASONS, RUN_STATUSES } from './records';
 
 export const BUNDLE_FORMAT = 'iwsi-run-bundle';
 /** The bundle format version this build writes and the newest it reads. */
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
 
 /** JSON.stringify replacer keeping non-finite numbers as strings. */
 export function bundleJsonReplacer(_key: string, value: unknown): unknown {
@@ -109,6 +112,14 @@ const filterSummary = z.object({
 
 const stageProgress = z.object({ done: count, total: count, updatedAt: z.number() });
 
+const runEngine = z.object({
+  kind: z.enum(ENGINE_KINDS),
+  modelId: z.string(),
+  device: z.string(),
+  version: z.string().nullable(),
+  eosToken: z.string(),
+});
+
 export const runSchema = z.object({
   id: z.string().min(1),
   name: z.string(),
@@ -122,6 +133,7 @@ export const runSchema = z.object({
   createdAt: z.number(),
   updatedAt: z.number(),
   error: z.object({ message: z.string(), stage: z.string().nullable(), at: z.number() }).nullable(),
+  engine: runEngine.nullable().default(null),
 });
 
 const extractionRule = z.enum([
@@ -149,6 +161,7 @@ export const candidateTextSchema = z.object({
   answer: answer.nullable(),
   rule: extractionRule,
   tokens: count.nullable(),
+  finishReason: z.enum(FINISH_REASONS).nullable().default(null),
 });
 
 /** scores.jsonl: the scores and everything derived from them, aligned with candidates.jsonl. */

@@ -11,6 +11,7 @@ import type {
   CandidateRecord,
   DatasetRecord,
   QuestionRecord,
+  RunEngine,
   RunRecord,
   SettingRecord,
   TrainerJobRecord,
@@ -20,6 +21,9 @@ import type {
 
 export const DEFAULT_DATABASE_NAME = 'iwsi-playground';
 
+export type CandidatePrimaryKey = [string, number, number];
+export type RowPrimaryKey = [string, number];
+
 export interface SchemaVersion {
   version: number;
   /** Dexie store specification: primary key first, then indexes; null deletes a table. */
@@ -28,27 +32,81 @@ export interface SchemaVersion {
   upgrade?: (transaction: Transaction) => Promise<void> | void;
 }
 
-export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
-  {
-    version: 1,
-    stores: {
-      datasets: 'id, kind, createdAt',
-      // Compound primary keys keep rows unique and ordered by row within a dataset.
-      questions: '[datasetId+row]',
-      validationItems: '[datasetId+row]',
-      runs: 'id, recipeHash, status, createdAt, updatedAt',
-      // One row per (run, question, candidate): a resumed run can never write a duplicate.
-      candidates: '[runId+questionId+index]',
-      validationLosses: '[runId+row]',
-      trainerJobs: 'id, runId, [endpointId+remoteJobId], updatedAt',
-      artifacts: 'id, runId, createdAt',
-      settings: 'key',
-    },
-  },
-];
+const VERSION_1_STORES: Record<string, string> = {
+  datasets: 'id, kind, createdAt',
+  // Compound primary keys keep rows unique and ordered by row within a dataset.
+  questions: '[datasetId+row]',
+  validationItems: '[datasetId+row]',
+  runs: 'id, recipeHash, status, createdAt, updatedAt',
+  // One row per (run, question, candidate): a resumed run can never write a duplicate.
+  candidates: '[runId+questionId+index]',
+  validationLosses: '[runId+row]',
+  trainerJobs: 'id, runId, [endpointId+remoteJobId], updatedAt',
+  artifacts: 'id, runId, createdAt',
+  settings: 'key',
+};
 
-export type CandidatePrimaryKey = [string, number, number];
-export type RowPrimaryKey = [string, number];
+/**
+ * Before version 2 the browser's run catalog (src/pipeline/dexieStore.ts) kept what the run
+ * record had no field for in a setting beside the run: the model it ran (with its EOS string)
+ * and a 'cancelled' stored as 'paused'.
+ */
+const LEGACY_RUN_NOTE_PREFIX = 'pipeline-run:';
+interface LegacyRunNote {
+  status?: unknown;
+  model?: { modelId?: unknown; device?: unknown; eosToken?: unknown } | null;
+}
+
+/** The engine a version-1 run recorded in its note; the recipe's kind (the UI ran that engine). */
+function legacyEngine(note: LegacyRunNote | undefined, run: RunRecord): RunEngine | null {
+  const model = note?.model;
+  if (!model || typeof model.modelId !== 'string') return null;
+  return {
+    kind: run.recipe.engine.kind,
+    modelId: model.modelId,
+    device: typeof model.device === 'string' ? model.device : '',
+    version: null,
+    eosToken: typeof model.eosToken === 'string' ? model.eosToken : '',
+  };
+}
+
+/**
+ * Version 2 keeps what happened: each candidate's finish reason (null for older rows: it was
+ * not recorded), the engine a run used, and 'cancelled' apart from 'paused'. The engine and a
+ * cancel move from the catalog's note into the run; the note's other contents stay.
+ */
+async function recordWhatHappened(transaction: Transaction): Promise<void> {
+  const notes = new Map<string, LegacyRunNote>();
+  await transaction
+    .table<SettingRecord, string>('settings')
+    .where('key')
+    .startsWith(LEGACY_RUN_NOTE_PREFIX)
+    .each((setting) => {
+      const note = setting.value;
+      if (note && typeof note === 'object') {
+        notes.set(setting.key.slice(LEGACY_RUN_NOTE_PREFIX.length), note as LegacyRunNote);
+      }
+    });
+  await transaction
+    .table<RunRecord, string>('runs')
+    .toCollection()
+    .modify((run) => {
+      const note = notes.get(run.id);
+      if (run.status === 'paused' && note?.status === 'cancelled') run.status = 'cancelled';
+      run.engine = run.engine ?? legacyEngine(note, run);
+    });
+  await transaction
+    .table<CandidateRecord, CandidatePrimaryKey>('candidates')
+    .toCollection()
+    .modify((candidate) => {
+      candidate.finishReason = candidate.finishReason ?? null;
+    });
+}
+
+export const SCHEMA_VERSIONS: readonly SchemaVersion[] = [
+  { version: 1, stores: VERSION_1_STORES },
+  { version: 2, stores: VERSION_1_STORES, upgrade: recordWhatHappened },
+];
 
 export class IwsiDatabase extends Dexie {
   datasets!: Table<DatasetRecord, string>;

@@ -2,7 +2,7 @@
 // into run bundles. Plain, structured-clone and JSON friendly data; no Dexie here, so that the
 // bundle code and the CLI can use these types in Node.
 
-import type { Recipe } from '../core/notebook/schema';
+import type { EngineKind, Recipe } from '../core/notebook/schema';
 import type { Answer, ExtractionRule, FilterSummary, TaskId } from '../core/types';
 
 /** A dataset holds either questions (D_q, a test split) or validation items (D_v). */
@@ -100,8 +100,38 @@ export interface ValidationItemRecord {
   raw: Record<string, unknown>;
 }
 
-export const RUN_STATUSES = ['created', 'running', 'paused', 'done', 'failed'] as const;
+/**
+ * 'paused': stopped to be resumed (a pause, a closed tab); 'cancelled': stopped on purpose by the
+ * user; 'failed': stopped by an error (see `error`). All three keep their rows and can resume.
+ */
+export const RUN_STATUSES = [
+  'created',
+  'running',
+  'paused',
+  'cancelled',
+  'done',
+  'failed',
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** Why a generation ended, as the engine reported it: a stop string, EOS, or the token budget. */
+export const FINISH_REASONS = ['stop', 'eos', 'length'] as const;
+export type FinishReason = (typeof FINISH_REASONS)[number];
+
+/** The engine a run's candidates and scores really came from (which may differ from the recipe's). */
+export interface RunEngine {
+  kind: EngineKind;
+  modelId: string;
+  /** Where it ran, as the engine said: 'wasm (4 threads)', 'webgpu', 'cpu', 'remote http://…'. */
+  device: string;
+  /**
+   * The backend library and its version, e.g. '@huggingface/transformers 4.3.1'; null where
+   * unknown (a remote server, or a run recorded before this field existed).
+   */
+  version: string | null;
+  /** The model's EOS string: the loss texts and the training rows contain it. */
+  eosToken: string;
+}
 
 export interface StageProgress {
   done: number;
@@ -140,6 +170,8 @@ export interface RunRecord {
   createdAt: number;
   updatedAt: number;
   error: RunError | null;
+  /** The engine the run used, once it started; null before, or for runs stored without it. */
+  engine: RunEngine | null;
 }
 
 /** 0/1 decisions, one per filter key (e.g. the filter's label). */
@@ -163,6 +195,8 @@ export interface CandidateRecord {
   rule: ExtractionRule;
   /** Generated tokens, when the engine reported them. */
   tokens: number | null;
+  /** Why generation ended; null where not recorded (rows stored or bundled before it was kept). */
+  finishReason: FinishReason | null;
   /** L (mean token NLL), once scored. */
   loss: number | null;
   /** Self-evaluation score in [0, 10]. */

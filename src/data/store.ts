@@ -23,6 +23,7 @@ import type {
   QuestionRecord,
   RowSlice,
   RunRecord,
+  RunEngine,
   RunResults,
   RunSnapshot,
   RunStatus,
@@ -41,7 +42,15 @@ export type CandidateInput = Pick<
   Partial<
     Pick<
       CandidateRecord,
-      'tokens' | 'loss' | 'selfScore' | 'reward' | 'mark' | 'wPrime' | 'ds' | 'decisions'
+      | 'tokens'
+      | 'finishReason'
+      | 'loss'
+      | 'selfScore'
+      | 'reward'
+      | 'mark'
+      | 'wPrime'
+      | 'ds'
+      | 'decisions'
     >
   >;
 
@@ -66,6 +75,16 @@ export interface NewRun {
   name?: string;
   questionsDatasetId: string | null;
   validationDatasetId: string | null;
+  engine?: RunEngine | null;
+}
+
+/** What a running run changes about itself; everything given is written in one transaction. */
+export interface RunStatePatch {
+  /** `error` is recorded for 'failed' and cleared for any other status. */
+  status?: RunStatus;
+  error?: { message: string; stage?: string | null };
+  engine?: RunEngine | null;
+  progress?: readonly ProgressUpdate[];
 }
 
 export interface StorageEstimate {
@@ -151,6 +170,7 @@ function candidateRecord(runId: string, input: CandidateInput): CandidateRecord 
     answer: input.answer,
     rule: input.rule,
     tokens: input.tokens ?? null,
+    finishReason: input.finishReason ?? null,
     loss: input.loss ?? null,
     selfScore: input.selfScore ?? null,
     reward: input.reward ?? null,
@@ -326,6 +346,7 @@ export class Store {
       createdAt: now,
       updatedAt: now,
       error: null,
+      engine: input.engine ?? null,
     };
     await this.write(`run "${run.name}"`, [this.db.runs], async () => {
       await this.db.runs.add(run);
@@ -363,15 +384,30 @@ export class Store {
     status: RunStatus,
     error?: { message: string; stage?: string | null },
   ): Promise<void> {
-    await this.write(`the status of run ${runId}`, [this.db.runs], async () => {
+    await this.updateRunState(runId, error ? { status, error } : { status });
+  }
+
+  /** Status (and error), engine and stage progress of a run, in one transaction. */
+  async updateRunState(runId: string, patch: RunStatePatch): Promise<void> {
+    await this.write(`the state of run ${runId}`, [this.db.runs], async () => {
       const run = await this.requireRunIn(runId);
       const now = Date.now();
-      run.status = status;
       run.updatedAt = now;
-      run.error =
-        status === 'failed' && error
-          ? { message: error.message, stage: error.stage ?? null, at: now }
-          : null;
+      if (patch.status !== undefined) {
+        run.status = patch.status;
+        run.error =
+          patch.status === 'failed' && patch.error
+            ? { message: patch.error.message, stage: patch.error.stage ?? null, at: now }
+            : null;
+      }
+      if (patch.engine !== undefined) run.engine = patch.engine;
+      if (patch.progress && patch.progress.length > 0) {
+        const progress = { ...run.progress };
+        for (const { stage, done, total } of patch.progress) {
+          progress[stage] = { done, total, updatedAt: now };
+        }
+        run.progress = progress;
+      }
       await this.db.runs.put(run);
     });
   }

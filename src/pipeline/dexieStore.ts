@@ -2,9 +2,9 @@
 // store. The data layer keys questions by their row in the source split; the pipeline by a
 // string id (toy-arith: "toy-arith-train-12"). A run created here keeps each row's id in its
 // `raw.id`; ids are read back with the same rule as everywhere else (data/rowIds, through
-// runSnapshot's RowIds), so a run imported from a CLI bundle keeps the CLI's ids. What the
-// runner tracks beyond the data layer's run record (the stage, the model, a cancel) is kept in
-// a setting next to the run.
+// runSnapshot's RowIds), so a run imported from a CLI bundle keeps the CLI's ids. Runs and
+// candidates convert as in bundles (runSnapshot); the one thing the data layer's run record has
+// no field for, the stage the runner is at, is kept in a setting next to the run.
 import type { Recipe } from '../core/notebook';
 import {
   questionDataset,
@@ -12,16 +12,20 @@ import {
   type DatasetDescription,
 } from '../data/datasets/dataset';
 import type {
-  CandidateRecord,
   DatasetSource,
   QuestionRecord,
   RunRecord as StoredRun,
-  RunStatus as StoredStatus,
   ValidationItemRecord,
 } from '../data/records';
 import type { Store } from '../data/store';
 import type { RunCatalog } from './browserRun';
-import { inputsFromRecords, RowIds } from './runSnapshot';
+import {
+  fromCandidateRecord,
+  fromStoredRun,
+  inputsFromRecords,
+  RowIds,
+  storedStatus,
+} from './runSnapshot';
 import {
   candidateKey,
   RUN_STAGES,
@@ -30,29 +34,18 @@ import {
   type CandidateSelfScore,
   type RunInputs,
   type RunRecord,
-  type RunStage,
   type ValidationLoss,
 } from './types';
 
-/** What the runner keeps that the data layer's run record has no field for. */
+/**
+ * What the runner keeps that the data layer's run record has no field for. (Before schema
+ * version 2 it also held the model and a cancel; the upgrade moved them into the run.)
+ */
 interface RunExtras {
   stage: RunRecord['stage'];
-  status: RunRecord['status'];
-  model: RunRecord['model'];
 }
 
 const extrasKey = (runId: string): string => `pipeline-run:${runId}`;
-
-function storedStatus(status: RunRecord['status']): StoredStatus {
-  switch (status) {
-    case 'ready':
-      return 'created';
-    case 'cancelled':
-      return 'paused';
-    default:
-      return status;
-  }
-}
 
 function datasetSource(recipe: Recipe, split: string): DatasetSource {
   if (recipe.task === 'toy-arith' && recipe.dataset.id === 'toy-arith') {
@@ -125,6 +118,7 @@ export class DexieRunCatalog implements RunCatalog {
       createdAt: run.createdAt,
       updatedAt: run.updatedAt,
       error: null,
+      engine: run.model,
     };
     await this.store.writeRunSnapshot({
       run: stored,
@@ -155,18 +149,14 @@ export class DexieRunCatalog implements RunCatalog {
   }
 
   async saveRun(run: RunRecord): Promise<void> {
-    await this.store.setRunStatus(
-      run.id,
-      storedStatus(run.status),
-      run.error
-        ? { message: run.error, stage: run.stage === 'done' ? null : run.stage }
-        : undefined,
-    );
-    for (const stage of RUN_STAGES) {
-      const progress = run.progress[stage];
-      if (progress)
-        await this.store.updateRunProgress(run.id, stage, progress.done, progress.total);
-    }
+    await this.store.updateRunState(run.id, {
+      status: storedStatus(run.status),
+      ...(run.error
+        ? { error: { message: run.error, stage: run.stage === 'done' ? null : run.stage } }
+        : {}),
+      engine: run.model,
+      progress: RUN_STAGES.map((stage) => ({ stage, ...run.progress[stage] })),
+    });
     await this.saveExtras(run);
   }
 
@@ -200,6 +190,7 @@ export class DexieRunCatalog implements RunCatalog {
         answer: row.answer,
         rule: row.rule,
         tokens: row.tokens,
+        finishReason: row.finishReason,
         loss: row.loss,
         selfScore: row.selfScore,
         reward: row.reward,
@@ -210,7 +201,7 @@ export class DexieRunCatalog implements RunCatalog {
   async listCandidates(runId: string): Promise<CandidateRow[]> {
     const map = await this.rowMap(runId);
     const records = await this.store.listCandidates(runId);
-    return records.map((record) => toRow(record, map.idOfQuestion(record.questionId)));
+    return records.map((record) => fromCandidateRecord(record, map));
   }
 
   async setCandidateLosses(runId: string, losses: CandidateLoss[]): Promise<void> {
@@ -291,55 +282,14 @@ export class DexieRunCatalog implements RunCatalog {
   }
 
   private async saveExtras(run: RunRecord): Promise<void> {
-    const extras: RunExtras = { stage: run.stage, status: run.status, model: run.model };
+    const extras: RunExtras = { stage: run.stage };
     await this.store.setSetting(extrasKey(run.id), extras);
   }
 
   private async toPipelineRun(run: StoredRun): Promise<RunRecord> {
     const extras = await this.store.getSetting<RunExtras>(extrasKey(run.id));
-    const progress = Object.fromEntries(
-      RUN_STAGES.map((stage) => {
-        const p = run.progress[stage];
-        return [stage, { done: p?.done ?? 0, total: p?.total ?? 0 }];
-      }),
-    ) as Record<RunStage, { done: number; total: number }>;
-    // The stored status wins where the two disagree (another tab may have written it), except
-    // for the states the data layer cannot express.
-    const status: RunRecord['status'] =
-      extras && storedStatus(extras.status) === run.status ? extras.status : fromStored(run.status);
-    return {
-      id: run.id,
-      recipe: run.recipe,
-      recipeHash: run.recipeHash,
-      status,
-      stage: extras?.stage ?? 'generate',
-      progress,
-      model: extras?.model ?? null,
-      error: run.error?.message ?? null,
-      createdAt: run.createdAt,
-      updatedAt: run.updatedAt,
-    };
+    const record = fromStoredRun(run);
+    // A run imported from a bundle has no note: its stage follows from its progress.
+    return extras ? { ...record, stage: extras.stage } : record;
   }
-}
-
-function fromStored(status: StoredStatus): RunRecord['status'] {
-  return status === 'created' ? 'ready' : status;
-}
-
-function toRow(record: CandidateRecord, questionId: string): CandidateRow {
-  return {
-    runId: record.runId,
-    questionId,
-    index: record.index,
-    raw: record.raw,
-    cleaned: record.text,
-    answer: record.answer,
-    rule: record.rule,
-    tokens: record.tokens ?? 0,
-    // The data layer does not keep why a generation ended; the runner only reports it live.
-    finishReason: 'stop',
-    loss: record.loss,
-    selfScore: record.selfScore,
-    reward: record.reward,
-  };
 }

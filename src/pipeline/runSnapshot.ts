@@ -123,8 +123,7 @@ const STORED_STATUS: Record<RunStatus, StoredStatus> = {
   ready: 'created',
   running: 'running',
   paused: 'paused',
-  // The store has no "cancelled": a cancelled run is a stopped run that keeps its rows.
-  cancelled: 'paused',
+  cancelled: 'cancelled',
   failed: 'failed',
   done: 'done',
 };
@@ -133,12 +132,17 @@ const PIPELINE_STATUS: Record<StoredStatus, RunStatus> = {
   created: 'ready',
   running: 'running',
   paused: 'paused',
+  cancelled: 'cancelled',
   failed: 'failed',
   done: 'done',
 };
 
 export function storedStatus(status: RunStatus): StoredStatus {
   return STORED_STATUS[status];
+}
+
+export function pipelineStatus(status: StoredStatus): RunStatus {
+  return PIPELINE_STATUS[status];
 }
 
 /** What a stored run has beyond the runner's record. */
@@ -171,6 +175,7 @@ export function toStoredRun(run: RunRecord, extras: StoredRunExtras): StoredRun 
       run.status === 'failed'
         ? { message: run.error ?? 'The run failed.', stage: run.stage, at: run.updatedAt }
         : null,
+    engine: run.model,
   };
 }
 
@@ -184,7 +189,7 @@ function stageOf(progress: RunRecord['progress'], status: RunStatus): RunStage |
   return 'self-evaluate';
 }
 
-/** The runner's record of a stored run. The store does not keep the model; it reads null. */
+/** The runner's record of a stored run. */
 export function fromStoredRun(stored: StoredRun): RunRecord {
   const status = PIPELINE_STATUS[stored.status];
   const progress = {} as RunRecord['progress'];
@@ -199,7 +204,7 @@ export function fromStoredRun(stored: StoredRun): RunRecord {
     status,
     stage: stageOf(progress, status),
     progress,
-    model: null,
+    model: stored.engine,
     error: stored.error?.message ?? null,
     createdAt: stored.createdAt,
     updatedAt: stored.updatedAt,
@@ -219,6 +224,7 @@ export function toCandidateRecord(row: CandidateRow, ids: RowIds): CandidateReco
     answer: row.answer,
     rule: row.rule,
     tokens: row.tokens,
+    finishReason: row.finishReason,
     loss: row.loss,
     selfScore: row.selfScore,
     reward: row.reward,
@@ -229,10 +235,7 @@ export function toCandidateRecord(row: CandidateRow, ids: RowIds): CandidateReco
   };
 }
 
-/**
- * The runner's row of a stored candidate. The store does not keep why generation ended; rows
- * read back say 'stop' (nothing downstream reads it).
- */
+/** The runner's row of a stored candidate. */
 export function fromCandidateRecord(record: CandidateRecord, ids: RowIds): CandidateRow {
   return {
     runId: record.runId,
@@ -243,7 +246,7 @@ export function fromCandidateRecord(record: CandidateRecord, ids: RowIds): Candi
     answer: record.answer,
     rule: record.rule,
     tokens: record.tokens ?? 0,
-    finishReason: 'stop',
+    finishReason: record.finishReason,
     loss: record.loss,
     selfScore: record.selfScore,
     reward: record.reward,

@@ -12,6 +12,7 @@ import { getTask } from '../core/tasks/registry';
 import { buildPrompt, cleanTaskCandidate, extractTaskAnswer } from '../core/tasks/task';
 import type { Exemplar, LossText } from '../core/types';
 import type { Engine, ModelInfo, SampleProgress } from '../engine/types';
+import { engineUsed } from './engineUsed';
 import {
   candidateKey,
   type CandidateRow,
@@ -73,11 +74,7 @@ export async function runPipeline(runId: string, options: RunnerOptions): Promis
   if (run.status === 'done') return run;
   run.status = 'running';
   run.error = null;
-  run.model = {
-    modelId: options.model.modelId,
-    device: options.model.device,
-    eosToken: options.model.eosToken,
-  };
+  run.model = engineUsed(options.model);
   await save(store, run, options);
   try {
     await generateStage(run, options);

@@ -2,6 +2,7 @@
 // keeps these in IndexedDB, the CLI in memory and a bundle; both implement PipelineStore.
 import type { Recipe } from '../core/notebook';
 import type { Answer, ExtractionRule } from '../core/types';
+import type { FinishReason, RunEngine } from '../data/records';
 
 /** A question of D_q with its gold answer text when the dataset has one. */
 export interface RunQuestion {
@@ -35,7 +36,8 @@ export interface CandidateRow {
   answer: Answer | null;
   rule: ExtractionRule;
   tokens: number;
-  finishReason: 'stop' | 'eos' | 'length';
+  /** As the engine reported it; null for rows stored or bundled before it was recorded. */
+  finishReason: FinishReason | null;
   /** L (method §5); null until scored. */
   loss: number | null;
   selfScore: number | null;
@@ -67,8 +69,8 @@ export interface RunRecord {
   /** The stage running or next to run. */
   stage: RunStage | 'done';
   progress: Record<RunStage, StageProgress>;
-  /** The model the run was made with, as the engine reported it. */
-  model: { modelId: string; device: string; eosToken: string } | null;
+  /** The engine and model the run was made with, as the engine reported them (engineUsed). */
+  model: RunEngine | null;
   error: string | null;
   createdAt: number;
   updatedAt: number;

@@ -44,7 +44,13 @@ describe('a 100,000-candidate run', () => {
     run = newRunRecord(`large-${Date.now()}`, notebook.recipe, recipeHash(notebook.recipe));
     run.status = 'done';
     run.stage = 'done';
-    run.model = { modelId: 'stand-in', device: 'none', eosToken: '</s>' };
+    run.model = {
+      kind: 'transformers',
+      modelId: 'stand-in',
+      device: 'none',
+      version: null,
+      eosToken: '</s>',
+    };
     await runState.store.createRun(run, inputs);
     await runState.store.saveRun(run);
     const rng = createRng(7);

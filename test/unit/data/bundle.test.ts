@@ -156,13 +156,13 @@ describe('refused imports', () => {
     const bytes = await writeBundle(buildSnapshot(), { createdAt });
     const newer = await edit(bytes, (files) => {
       const manifest = JSON.parse(strFromU8(files['manifest.json'] as Uint8Array));
-      manifest.version = 2;
+      manifest.version = 3;
       files['manifest.json'] = strToU8(JSON.stringify(manifest));
     });
     const error = await failure(readBundle(newer));
     expect(error.code).toBe('bundle-version');
     expect(error.message).toBe(
-      'This bundle has format version 2; this version of the playground reads versions 1 to 1. Update the playground to import it.',
+      'This bundle has format version 3; this version of the playground reads versions 1 to 2. Update the playground to import it.',
     );
   });
 

@@ -57,6 +57,8 @@ export function buildSnapshot(options: FixtureOptions = {}): RunSnapshot {
         answer: extraction.answer,
         rule: extraction.rule,
         tokens: 10 + rng.int(0, 20),
+        // The last candidate of each question ran out of tokens.
+        finishReason: index === m - 1 ? 'length' : 'stop',
         loss: partialScores && q.row === n - 1 ? null : 0.2 + rng.next() * 2,
         selfScore: rng.int(0, 10),
         reward: index === 0 ? 0 : rng.next() * 4 - 2,
@@ -116,6 +118,13 @@ export function buildSnapshot(options: FixtureOptions = {}): RunSnapshot {
       createdAt: 1_700_000_000_000,
       updatedAt: 1_700_000_001_000,
       error: null,
+      engine: {
+        kind: 'transformers',
+        modelId: 'toy-arith',
+        device: 'wasm (4 threads)',
+        version: '@huggingface/transformers 4.3.1',
+        eosToken: '</s>',
+      },
     },
     datasets: [questionSet.dataset, validationSet.dataset],
     questions: questionSet.questions,

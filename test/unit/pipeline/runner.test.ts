@@ -3,6 +3,7 @@
 // mid-self-evaluation, or failed by a crashing engine, and then resumed, ends with exactly the
 // candidates, losses, decisions and bundle bytes of a run that was never interrupted, and
 // writes every row exactly once.
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultRecipe, recipeHash, type Recipe } from '../../../src/core/notebook';
@@ -202,7 +203,19 @@ describe('an uninterrupted run', () => {
   it('generates, scores and rates everything once', () => {
     const { run: record, candidates, validationLosses } = reference.state;
     expect(record).toMatchObject({ status: 'done', stage: 'done', error: null });
-    expect(record.model).toEqual({ modelId: 'toy-arith', device: 'cpu', eosToken: model.eosToken });
+    // The engine as it ran: the installed transformers.js version, not just the recipe's name.
+    const installed = JSON.parse(
+      readFileSync(resolve('node_modules/@huggingface/transformers/package.json'), 'utf8'),
+    ) as { version: string };
+    expect(record.model).toEqual({
+      kind: 'transformers',
+      modelId: 'toy-arith',
+      device: 'cpu',
+      version: `@huggingface/transformers ${installed.version}`,
+      eosToken: model.eosToken,
+    });
+    // Why each generation ended, as the engine reported it, is kept with the candidate.
+    for (const c of candidates) expect(['stop', 'eos', 'length']).toContain(c.finishReason);
     expect(record.progress.generate).toEqual({ done: CANDIDATES, total: CANDIDATES });
     expect(candidates).toHaveLength(CANDIDATES);
     expect(candidates.every((c) => c.loss !== null && Number.isFinite(c.loss))).toBe(true);
