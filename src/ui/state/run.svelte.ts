@@ -4,10 +4,19 @@
 // workers), so opening 100,000 candidates never blocks the page; the page fetches the rows it
 // shows, a page at a time. Rows are kept in plain (non-reactive) maps with a version counter,
 // so that 100,000 candidates never become 100,000 reactive proxies.
-import { canonicalJson, type Recipe } from '../../core/notebook';
+import {
+  canonicalJson,
+  type FileColumnMapping,
+  type QuestionsFile,
+  type Recipe,
+} from '../../core/notebook';
 import type { FilterSpec } from '../../core/types';
 import type { LoadedDataset } from '../../data/datasets/dataset';
+import type { TableFile } from '../../data/datasets/files';
 import type { HubProgress } from '../../data/datasets/hub';
+import type { ColumnInfo, MappingProposal } from '../../data/datasets/mapping';
+import type { PinnedFile } from '../../data/datasets/recipe';
+import type { DatasetKind } from '../../data/records';
 import type { ModelInfo } from '../../engine/types';
 import { BrowserRunController, type RunCatalog, type RunEvent } from '../../pipeline/browserRun';
 import { builtinInputs, isBuiltinDataset } from '../../pipeline/builtinInputs';
@@ -50,6 +59,57 @@ export function isRunActive(run: RunRecord | null): boolean {
   return run !== null && run.status === 'running';
 }
 
+/** A local file read in this tab for the column-mapping form (files never travel in links). */
+export interface FileChoice {
+  kind: DatasetKind;
+  table: TableFile;
+  /** Each column with its filled count, types and a sample value. */
+  columns: ColumnInfo[];
+  /** The mapping the data layer proposes from the column names, and why. */
+  proposal: MappingProposal;
+  /** The task's own dataset columns, and whether this file can be read through them. */
+  taskColumns: readonly string[];
+  taskReadable: boolean;
+}
+
+/** A file given in this tab for the recipe's D_q or D_v: read once, mapped when inputs load. */
+export interface SuppliedFile {
+  name: string;
+  sha256: string;
+  table: TableFile;
+  rows: number;
+}
+
+/** The D_v file given in this tab, with its rows under the mapping it was given with. */
+export interface SuppliedValidationFile extends SuppliedFile {
+  dataset: LoadedDataset;
+}
+
+/** A file the recipe names that this tab does not hold (or holds in another version). */
+export interface NeededFile extends PinnedFile {
+  kind: DatasetKind;
+}
+
+/** Whether a supplied file is the one a recipe names: its pinned hash, or its name when unpinned. */
+function isPinnedFile(file: SuppliedFile | null, pinned: PinnedFile): boolean {
+  if (file === null) return false;
+  return pinned.sha256 === null ? file.name === pinned.name : file.sha256 === pinned.sha256;
+}
+
+function supplied(table: TableFile): SuppliedFile {
+  return { name: table.name, sha256: table.sha256, table, rows: table.rows.length };
+}
+
+/** A file's entry in the recipe: the pinned one kept (same content), else this file pinned. */
+function fileEntry(
+  table: TableFile,
+  pinned: PinnedFile | null,
+  mapping: FileColumnMapping,
+): PinnedFile & { mapping: FileColumnMapping } {
+  if (pinned !== null && pinned.sha256 === table.sha256) return { ...pinned, mapping };
+  return { name: table.name.slice(0, 200), sha256: table.sha256, mapping };
+}
+
 export class RunState {
   readonly controller: BrowserRunController;
   private readonly analysis = new AnalysisClient();
@@ -59,13 +119,10 @@ export class RunState {
   inputsLoading = $state(false);
   inputsError = $state.raw<string | null>(null);
   hubProgress = $state.raw<HubProgress | null>(null);
-  /** A D_v file the user chose in this tab (files never travel in links). */
-  validationFile = $state.raw<{
-    name: string;
-    sha256: string;
-    dataset: LoadedDataset;
-    rows: number;
-  } | null>(null);
+  /** The D_q file the user gave in this tab (files never travel in links). */
+  questionsFile = $state.raw<SuppliedFile | null>(null);
+  /** The D_v file the user gave in this tab. */
+  validationFile = $state.raw<SuppliedValidationFile | null>(null);
 
   run = $state.raw<RunRecord | null>(null);
   /** The inputs of the run on screen (the preview above may be of another recipe). */
@@ -194,7 +251,7 @@ export class RunState {
     this.inputsError = null;
     try {
       let inputs: RunInputs;
-      if (isBuiltinDataset(recipe)) {
+      if (isBuiltinDataset(recipe) && recipe.validation.source === 'dataset') {
         try {
           inputs = await this.analysis.call('builtinInputs', { recipe });
         } catch (error) {
@@ -203,7 +260,7 @@ export class RunState {
           inputs = builtinInputs(recipe);
         }
       } else {
-        inputs = await this.loadFromHub(recipe);
+        inputs = await this.loadThroughDataLayer(recipe);
       }
       this.inputs = inputs;
       this.inputsFor = key;
@@ -216,54 +273,102 @@ export class RunState {
     }
   }
 
-  /** Questions (and D_v unless it is a file) from the Hugging Face Hub, through the data layer. */
-  private async loadFromHub(recipe: Recipe): Promise<RunInputs> {
+  /** D_q and D_v through the data layer: the Hugging Face Hub, and the files given in this tab. */
+  private async loadThroughDataLayer(recipe: Recipe): Promise<RunInputs> {
     const { loadRecipeDatasets } = await import('../../data/datasets/recipe');
     this.hubProgress = null;
     const loaded = await loadRecipeDatasets(recipe, {
       onProgress: (progress) => (this.hubProgress = progress),
+      questionsFile: this.questionsFile?.table ?? null,
+      validationFile: this.validationFile?.table ?? null,
     });
     this.hubProgress = null;
-    let validation = loaded.validation;
     if (loaded.validationFile) {
-      const file = this.validationFile;
-      if (!file || file.name !== loaded.validationFile.name) {
-        throw new Error(
-          `D_v comes from the file "${loaded.validationFile.name}": choose it in the Dataset cell.`,
-        );
-      }
-      const pinned = loaded.validationFile.sha256;
-      if (pinned !== null && file.sha256 !== pinned) {
-        throw new Error(
-          `The file "${file.name}" is not the one the notebook pins (its SHA-256 differs); choose the file the notebook was made with.`,
-        );
-      }
-      validation = file.dataset;
+      throw new Error(
+        `D_v comes from the file "${loaded.validationFile.name}": choose it in the Dataset cell.`,
+      );
     }
     // Ids by the data layer's one rule, as the CLI and the run catalog name the same rows.
-    return inputsFromDatasets({ questions: loaded.questions, validation });
+    return inputsFromDatasets({ questions: loaded.questions, validation: loaded.validation });
   }
 
-  /** Read a D_v file (JSONL, CSV or Parquet) with the data layer's column mapping. */
-  async chooseValidationFile(
-    file: File,
-    recipe: Recipe,
-  ): Promise<{ name: string; sha256: string }> {
-    const { loadDatasetFile } = await import('../../data/datasets/mapping');
-    const dataset = await loadDatasetFile(file, file.name, {
-      kind: 'validation',
-      task: recipe.task,
-    });
-    const source = dataset.dataset.source;
-    const sha256 = source.kind === 'file' ? source.sha256 : '';
-    this.validationFile = {
-      name: file.name,
-      sha256,
-      dataset,
-      rows: dataset.validationItems.length,
+  /** The files the recipe names that this tab has not been given (Generate waits for them). */
+  neededFiles(recipe: Recipe): NeededFile[] {
+    const needed: NeededFile[] = [];
+    const questions = recipe.dataset.file;
+    if (questions && !isPinnedFile(this.questionsFile, questions)) {
+      needed.push({ kind: 'questions', name: questions.name, sha256: questions.sha256 });
+    }
+    const validation = recipe.validation;
+    if (validation.source === 'file' && !isPinnedFile(this.validationFile, validation)) {
+      needed.push({ kind: 'validation', name: validation.name, sha256: validation.sha256 });
+    }
+    return needed;
+  }
+
+  /**
+   * Read a D_q or D_v file (JSONL, CSV or Parquet) for the column-mapping form. Throws the
+   * loader's message (every bad line numbered) and changes nothing.
+   */
+  async readFileChoice(file: File, kind: DatasetKind, recipe: Recipe): Promise<FileChoice> {
+    const [{ readTableFile }, { describeColumns, proposeMapping, TASK_COLUMNS }] =
+      await Promise.all([
+        import('../../data/datasets/files'),
+        import('../../data/datasets/mapping'),
+      ]);
+    const table = await readTableFile(file, file.name);
+    const taskColumns = TASK_COLUMNS[recipe.task];
+    const taskFits = proposeMapping(taskColumns, { kind, task: recipe.task }).mapping;
+    return {
+      kind,
+      table,
+      columns: describeColumns(table),
+      proposal: proposeMapping(table.columns, { kind, task: recipe.task }),
+      taskColumns,
+      taskReadable:
+        taskFits?.kind === 'task' && taskColumns.every((c) => table.columns.includes(c)),
     };
+  }
+
+  /**
+   * Use a read file as D_q with a column mapping. The file must be the one the recipe pins unless
+   * `repin` (it then replaces it); its rows are built with the recipe's slice first, so any
+   * problem throws and nothing changes. Returns the recipe's new `dataset.file`.
+   */
+  async useQuestionsFile(
+    choice: FileChoice,
+    mapping: FileColumnMapping,
+    recipe: Recipe,
+    repin: boolean,
+  ): Promise<QuestionsFile> {
+    const { checkPinnedFile, questionsFromFile } = await import('../../data/datasets/recipe');
+    const pinned = recipe.dataset.file ?? null;
+    if (pinned !== null && !repin) checkPinnedFile('questions', pinned, choice.table);
+    const file = fileEntry(choice.table, pinned, mapping);
+    questionsFromFile({ ...recipe, dataset: { ...recipe.dataset, file } }, choice.table);
+    this.questionsFile = supplied(choice.table);
     this.inputsFor = null;
-    return { name: file.name, sha256 };
+    return file;
+  }
+
+  /** Use a read file as D_v with a column mapping (as useQuestionsFile; all its rows). */
+  async useValidationFile(
+    choice: FileChoice,
+    mapping: FileColumnMapping,
+    recipe: Recipe,
+    repin: boolean,
+  ): Promise<Recipe['validation']> {
+    const { checkPinnedFile, validationFromFile } = await import('../../data/datasets/recipe');
+    const pinned = recipe.validation.source === 'file' ? recipe.validation : null;
+    if (pinned !== null && !repin) checkPinnedFile('validation', pinned, choice.table);
+    const validation = {
+      source: 'file' as const,
+      ...fileEntry(choice.table, pinned && { name: pinned.name, sha256: pinned.sha256 }, mapping),
+    };
+    const dataset = validationFromFile({ ...recipe, validation }, choice.table);
+    this.validationFile = { ...supplied(choice.table), dataset };
+    this.inputsFor = null;
+    return validation;
   }
 
   /** Create a run of the recipe and run it with the loaded model. */
