@@ -2,7 +2,8 @@
 // names goes through the column-mapping form (screenshot), becomes the notebook's pinned D_q, and
 // Generate on the embedded model makes candidates for its questions; a broken file is refused
 // with its line number and changes nothing; a link to the notebook asks for the file, refuses
-// another one by its hash, and lets Generate start only once the pinned file is given.
+// another one by its hash, and lets Generate start only once the pinned file is given, also
+// when the teacher hid the dataset control.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -207,5 +208,21 @@ describe('questions (D_q) from a local file', () => {
     expect(await reader.page.getByTestId('run-needs-files').count()).toBe(0);
     expect((await notebookInUrl(reader.page)).recipe).toEqual((await decodeNotebook(link)).recipe);
     expect(reader.problems).toEqual([]);
+  });
+
+  it('still asks for the file when the teacher hid the dataset control', async () => {
+    const fixed = await decodeNotebook(page.url());
+    fixed.ui.hiddenControls = ['dataset'];
+    const student = await openPage(browser);
+    await student.page.goto(`${inject('baseUrl')}#${await encodeNotebook(fixed)}`);
+    await student.page.getByTestId('control-dataset-fixed').waitFor();
+    expect(await text(student.page, 'questions-file-needed')).toContain(FILE_NAME);
+    // Only the pinned file can be given: the source itself stays as the teacher set it.
+    expect(await student.page.getByTestId('questions-back').count()).toBe(0);
+    await student.page.getByTestId('questions-file').setInputFiles(jsonl(FILE_NAME, FILE_TEXT));
+    await student.page.getByTestId('mapping-use').click();
+    await student.page.getByTestId('questions-file-state').waitFor();
+    expect(await student.page.getByTestId('run-start').isEnabled()).toBe(true);
+    expect(student.problems).toEqual([]);
   });
 });
