@@ -81,11 +81,16 @@ class Handler(BaseHTTPRequestHandler):
         return self.headers.get("Origin")
 
     def _cors_headers(self) -> dict:
+        # Every reply, a refusal included, may be fetched as an opaque no-cors response: that is
+        # how a cross-origin-isolated page (COEP require-corp) tells a trainer that refuses its
+        # origin from one that is not running. The page cannot read such a reply.
+        headers = {"Cross-Origin-Resource-Policy": "cross-origin"}
         origin = self._origin()
         if origin and origin in self.server.config.allow_origins:
-            return {"Access-Control-Allow-Origin": origin, "Vary": "Origin",
-                    "Access-Control-Expose-Headers": "Content-Length, Content-Disposition"}
-        return {}
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Vary"] = "Origin"
+            headers["Access-Control-Expose-Headers"] = "Content-Length, Content-Disposition"
+        return headers
 
     def _send(self, status: int, body: bytes, content_type: str, extra: dict | None = None,
               close: bool = False) -> None:

@@ -94,6 +94,9 @@ class ServerTest(unittest.TestCase):
         reply = request(self.url + "/v1/version", headers={"Origin": "http://evil.example"})
         self.assert_error(reply, 403, "origin_not_allowed")
         self.assertNotIn("Access-Control-Allow-Origin", reply[1])
+        # The refusal still passes a cross-origin-isolated page's no-cors probe (see
+        # _cors_headers), which is how the page tells "refused" from "not running".
+        self.assertEqual(reply[1]["Cross-Origin-Resource-Policy"], "cross-origin")
 
     # -- files ----------------------------------------------------------------------------------
 
