@@ -201,7 +201,9 @@ export class TrainerClient {
     const origin = pageOrigin();
     if (origin !== null && this.origin === undefined) {
       // A browser hides why a request failed. An opaque no-cors request still succeeds when the
-      // server is up, which tells a CORS refusal from a trainer that is not there at all.
+      // server is up, which tells a CORS refusal from a trainer that is not there at all (a
+      // cross-origin-isolated page needs the reply's Cross-Origin-Resource-Policy: cross-origin,
+      // which the reference trainer sends on every reply).
       try {
         await this.fetchImpl(`${this.baseUrl}/v1/version`, {
           mode: 'no-cors',
@@ -215,7 +217,12 @@ export class TrainerClient {
     const httpsPage = origin?.startsWith('https:') === true && this.baseUrl.startsWith('http:');
     return new TrainerError(
       'unreachable',
-      trainerMessages.unreachable(this.baseUrl, detail, httpsPage),
+      trainerMessages.unreachable(
+        this.baseUrl,
+        detail,
+        httpsPage,
+        this.origin === undefined ? origin : null,
+      ),
     );
   }
 

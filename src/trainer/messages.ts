@@ -16,11 +16,22 @@ function sentence(text: string): string {
 export const trainerMessages = {
   // -- the endpoint ---------------------------------------------------------------------------
 
-  unreachable(baseUrl: string, detail: string, httpsPage: boolean): string {
+  unreachable(
+    baseUrl: string,
+    detail: string,
+    httpsPage: boolean,
+    pageOrigin: string | null = null,
+  ): string {
     const https = httpsPage
       ? ' (This page is served over https; browsers block plain-http addresses other than localhost.)'
       : '';
-    return `Cannot reach the trainer at ${baseUrl} (${detail}): is it running, and is the address right?${https}`;
+    // A browser hides why a request failed; a server that refuses the origin without saying so
+    // (the reference trainer does say so) looks the same from a page.
+    const origin =
+      pageOrigin !== null
+        ? ` A server that silently refuses this page's origin looks the same from here: the reference trainer needs ${ALLOW_ORIGIN_FLAG} ${pageOrigin}.`
+        : '';
+    return `Cannot reach the trainer at ${baseUrl} (${detail}): is it running, and is the address right?${https}${origin}`;
   },
 
   cors(baseUrl: string, origin: string): string {
@@ -126,9 +137,22 @@ export const trainerMessages = {
     return `Could not cancel job ${jobId}: ${sentence(detail)} It may still be running on the trainer; press Cancel again once the trainer answers.`;
   },
 
-  /** The trainer stopped answering while a job was followed. */
-  connectionLost(baseUrl: string, jobId: string, reason: string): string {
-    return `Lost the connection to the trainer at ${baseUrl} while following job ${jobId}: ${sentence(reason)} The job is kept on the trainer and everything here is kept in this browser; this page keeps trying and re-attaches when the trainer answers again.`;
+  /**
+   * The trainer stopped answering while a job was followed. It was reached before, so the cause
+   * is an outage, not the address or the origin: only the kind of silence is worth telling.
+   */
+  connectionLost(
+    baseUrl: string,
+    jobId: string,
+    error: Pick<TrainerError, 'kind' | 'message'>,
+  ): string {
+    const reason =
+      error.kind === 'unreachable'
+        ? 'nothing answers at that address any more.'
+        : error.kind === 'timeout'
+          ? 'it stopped answering in time.'
+          : sentence(error.message);
+    return `Lost the connection to the trainer at ${baseUrl} while following job ${jobId}: ${reason} The job is kept on the trainer and everything here is kept in this browser; this page keeps trying and re-attaches when the trainer answers again.`;
   },
 
   reattached(jobId: string, seconds: number): string {

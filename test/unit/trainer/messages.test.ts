@@ -68,6 +68,23 @@ describe('explainFailure', () => {
     expect(explained.message).toContain('may still be running');
   });
 
+  it('words an outage by the kind of silence, without the first-contact hints', () => {
+    const down = new TrainerError(
+      'unreachable',
+      trainerMessages.unreachable('http://t:1', 'Failed to fetch', false, 'http://app:2'),
+    );
+    expect(down.message).toContain('--allow-origin http://app:2');
+    const lost = trainerMessages.connectionLost('http://t:1', 'ftjob-3', down);
+    expect(lost).toMatch(
+      /^Lost the connection to the trainer at http:\/\/t:1 while following job ftjob-3: nothing answers/,
+    );
+    expect(lost).not.toContain('--allow-origin');
+    const busy = new TrainerError('server', 'The trainer is out of memory', 500);
+    expect(trainerMessages.connectionLost('http://t:1', 'ftjob-3', busy)).toContain(
+      'ftjob-3: The trainer is out of memory. The job is kept',
+    );
+  });
+
   it('passes other errors through', () => {
     expect(explainFailure(new Error('disk full'), 'watch')).toEqual({
       kind: 'other',
