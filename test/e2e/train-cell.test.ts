@@ -2,117 +2,53 @@
 // allowed to be called from the built app's origin): a run on the embedded model, its kept set
 // uploaded and fine-tuned from the notebook's settings with live progress, then the base and
 // the fine-tuned model evaluated on the trainer with the accuracy table of the paper's shape.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { defaultNotebook, encodeNotebook } from '../../src/core/notebook';
-import {
-  freePort,
-  makeTinyModel,
-  MODEL_ID,
-  PYTHON,
-  REPO_ROOT,
-} from '../unit/trainer/pythonTrainer';
 import { launchBrowser, openPage, screenshotDir } from './browser';
-
-const TOKEN = 'ui-test-token';
-
-/** The reference trainer on 127.0.0.1, letting the app's origin in. */
-async function startTrainer(origin: string, modelDir: string, dataDir: string) {
-  const port = await freePort();
-  const child: ChildProcessWithoutNullStreams = spawn(
-    PYTHON,
-    [
-      '-m',
-      'trainer',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--token',
-      TOKEN,
-      '--allow-origin',
-      origin,
-      '--data-dir',
-      dataDir,
-      '--threads',
-      '1',
-      '--toy-model',
-      `${MODEL_ID}=${modelDir}`,
-    ],
-    { cwd: REPO_ROOT },
-  );
-  const stderr: string[] = [];
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(
-      () => reject(new Error(`trainer did not start: ${stderr.join('')}`)),
-      60_000,
-    );
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`trainer exited (${code}): ${stderr.join('')}`)));
-  });
-  return { url, child };
-}
+import {
+  connect,
+  generateRun,
+  MODEL_ID,
+  startTrainer,
+  trainerFixture,
+  trainingNotebookUrl,
+  UI_TOKEN,
+} from './train-setup';
+import type { PythonTrainer } from './train-setup';
 
 describe('training and evaluating from the notebook', () => {
   let browser: Browser;
   let page: Page;
   let problems: string[];
-  let trainer: { url: string; child: ChildProcessWithoutNullStreams };
-  let tmp: string;
+  let trainer: PythonTrainer;
+  let fixture: ReturnType<typeof trainerFixture>;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist', 'models', 'toy-arith', 'config.json'))) {
-      throw new Error(
-        'The embedded model is missing from dist/models/toy-arith (see toy-loop.test.ts).',
-      );
-    }
-    tmp = mkdtempSync(join(tmpdir(), 'iwsi-ui-trainer-'));
-    makeTinyModel(join(tmp, 'model'));
+    fixture = trainerFixture();
     const origin = new URL(inject('baseUrl')).origin;
-    trainer = await startTrainer(origin, join(tmp, 'model'), join(tmp, 'data'));
+    trainer = await startTrainer({
+      modelDir: fixture.modelDir,
+      dataDir: join(fixture.dir, 'data'),
+      allowOrigins: [origin],
+    });
     browser = await launchBrowser();
     ({ page, problems } = await openPage(browser));
-    const notebook = defaultNotebook();
-    notebook.recipe.dataset.slice = { start: 0, end: 3 };
-    notebook.recipe.sampling.m = 3;
-    // Keep every ranked candidate, so that the tiny run surely has rows to train on.
-    notebook.recipe.filters = [{ method: 'iwsi', k: 1 }, { method: 'lmsi' }];
-    notebook.recipe.trainer.epochs = 1;
-    notebook.recipe.evaluation.maxTokens = 300;
-    await page.goto(`${inject('baseUrl')}#${await encodeNotebook(notebook)}`);
+    await page.goto(await trainingNotebookUrl(inject('baseUrl')));
   }, 120_000);
 
   afterAll(async () => {
     await browser?.close();
-    trainer?.child.kill('SIGTERM');
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    await trainer?.stop();
+    fixture?.remove();
   });
 
   it('fine-tunes on the kept set and evaluates both models', async () => {
-    await page.getByTestId('run-start').click();
-    await expect
-      .poll(() => page.getByTestId('cell-generate-state').textContent(), { timeout: 180_000 })
-      .toContain('done');
+    await generateRun(page);
 
-    await page.getByTestId('trainer-url').fill(trainer.url);
-    await page.getByTestId('trainer-token').fill('wrong-token');
-    await page.getByTestId('trainer-connect').click();
+    await connect(page, trainer.url, 'wrong-token');
     await expect.poll(() => page.locator('#cell-train [role="alert"]').count()).toBe(1);
-    await page.getByTestId('trainer-token').fill(TOKEN);
-    await page.getByTestId('trainer-connect').click();
+    await connect(page, trainer.url, UI_TOKEN);
     await page.getByTestId('trainer-connected').waitFor();
     expect(await page.getByTestId('trainer-model').inputValue()).toBe(MODEL_ID);
 

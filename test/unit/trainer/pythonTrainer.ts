@@ -49,6 +49,10 @@ export class PythonTrainer {
     dataDir: string;
     modelDir: string;
     port: number;
+    /** The bearer token (default TOKEN). */
+    token?: string;
+    /** Page origins let in (default [ORIGIN]). */
+    allowOrigins?: readonly string[];
   }): Promise<PythonTrainer> {
     const child = spawn(
       PYTHON,
@@ -60,9 +64,8 @@ export class PythonTrainer {
         '--port',
         String(options.port),
         '--token',
-        TOKEN,
-        '--allow-origin',
-        ORIGIN,
+        options.token ?? TOKEN,
+        ...(options.allowOrigins ?? [ORIGIN]).flatMap((origin) => ['--allow-origin', origin]),
         '--data-dir',
         options.dataDir,
         '--threads',
