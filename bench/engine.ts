@@ -4,11 +4,14 @@
 //     (target ≥ 0.5);
 //  2. sampling throughput for m = 15 candidates, batched (one decode step for all rows) versus
 //     one candidate at a time (target ≥ 4×), in Chromium and in Node, with the method's few-shot
-//     prompt and with the same question zero-shot (the KV cache each row carries grows with the
-//     prompt, and moving it dominates a decode step of a small model).
-// Usage: npm run bench:engine [-- --items 96 --rounds 3 --max-tokens 64 --warm-up 5]
+//     prompt and with the same question zero-shot. Batched sampling runs on the model's prefix
+//     graph where the folder has one (the embedded model does); one at a time is m calls of one
+//     candidate each, on the standard graph.
+// Usage: npm run bench:engine [-- --items 96 --rounds 3 --sampling-rounds 2 --max-tokens 64
+//   --warm-up 5]
 // Both sides warm up for at least --warm-up seconds and until a warm-up round stops getting faster
-// (kernel set-up, the wasm JIT's tier-up).
+// (kernel set-up, the wasm JIT's tier-up). Scoring also reports tokens per CPU-second (Linux):
+// unlike wall-clock rates, it hardly moves when other work shares the machine.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
@@ -20,7 +23,8 @@ import { toyArith } from '../src/core/tasks/toyArith';
 import { generateToyArith } from '../src/core/tasks/toyArithData';
 import { TransformersEngine } from '../src/engine/backends/transformers';
 import type { ModelSpec, SampleOptions } from '../src/engine/types';
-import type { BrowserBenchRequest, BrowserBenchResult } from './engineBrowser';
+import type { BrowserBenchRequest, BrowserScoreResult } from './engineBrowser';
+import { childrenCpuSeconds, ownCpuSeconds } from './engineCpu';
 import { measureSampling, warmUp, type SamplingFigures } from './engineMeasure';
 
 const { values } = parseArgs({
@@ -28,6 +32,7 @@ const { values } = parseArgs({
     model: { type: 'string', default: 'toy-arith' },
     items: { type: 'string', default: '96' },
     rounds: { type: 'string', default: '3' },
+    'sampling-rounds': { type: 'string', default: '2' },
     'max-tokens': { type: 'string', default: '64' },
     'warm-up': { type: 'string', default: '5' },
   },
@@ -56,6 +61,7 @@ async function main(): Promise<void> {
     seed: 1234,
   };
   const rounds = Number(values.rounds);
+  const samplingRounds = Number(values['sampling-rounds']);
   const warmUpSeconds = Number(values['warm-up']);
 
   // Node: onnxruntime-node on the CPU.
@@ -66,16 +72,21 @@ async function main(): Promise<void> {
   });
   let nodeTokens = 0;
   const nodeStart = performance.now();
+  const nodeCpuStart = ownCpuSeconds();
   for (let round = 0; round < rounds; round++) {
     const results = await node.score(items);
     nodeTokens += results.reduce((sum, r) => sum + r.tokenIds.length, 0);
   }
   const nodeScoreSeconds = (performance.now() - nodeStart) / 1000;
+  const nodeScoreCpu = ownCpuSeconds() - nodeCpuStart;
   const nodeSampling: SamplingFigures[] = [];
   for (const prompt of prompts) {
     const promptTokens = (await node.tokenize(prompt, { addBos: true })).length;
-    nodeSampling.push(await measureSampling(nodeSample, prompt, promptTokens, sample));
+    nodeSampling.push(
+      await measureSampling(nodeSample, prompt, promptTokens, sample, samplingRounds),
+    );
   }
+  const sharedPromptCache = node.sharesPromptCache;
   await node.unload();
 
   // Chromium: the same texts through the engine worker, served by the Vite dev server.
@@ -91,7 +102,10 @@ async function main(): Promise<void> {
     args: chromiumArgs,
     headless: true,
   });
-  let web: BrowserBenchResult;
+  let device: string;
+  let webScore: BrowserScoreResult;
+  let webScoreCpu: number | null = null;
+  let webSampling: SamplingFigures[];
   try {
     const address = server.httpServer?.address();
     const port = typeof address === 'object' && address ? address.port : 0;
@@ -101,15 +115,30 @@ async function main(): Promise<void> {
       timeout: 120_000,
     });
     const spec: ModelSpec = { kind: 'transformers', modelId, device: 'wasm' };
-    const request: BrowserBenchRequest = { spec, items, rounds, warmUpSeconds, prompts, sample };
-    web = await page.evaluate(
-      (r) =>
-        (
-          globalThis as unknown as {
-            runEngineBench(r: BrowserBenchRequest): Promise<BrowserBenchResult>;
-          }
-        ).runEngineBench(r),
+    const request: BrowserBenchRequest = {
+      spec,
+      items,
+      rounds,
+      warmUpSeconds,
+      prompts,
+      sample,
+      samplingRounds,
+    };
+    type BenchPage = {
+      startEngineBench(r: BrowserBenchRequest): Promise<string>;
+      scoreEngineBench(): Promise<BrowserScoreResult>;
+      sampleEngineBench(): Promise<SamplingFigures[]>;
+    };
+    device = await page.evaluate(
+      (r) => (globalThis as unknown as BenchPage).startEngineBench(r),
       request,
+    );
+    const cpuStart = childrenCpuSeconds();
+    webScore = await page.evaluate(() => (globalThis as unknown as BenchPage).scoreEngineBench());
+    const cpuEnd = childrenCpuSeconds();
+    if (cpuStart !== null && cpuEnd !== null) webScoreCpu = cpuEnd - cpuStart;
+    webSampling = await page.evaluate(() =>
+      (globalThis as unknown as BenchPage).sampleEngineBench(),
     );
   } finally {
     await browser.close();
@@ -119,21 +148,23 @@ async function main(): Promise<void> {
   const rate = (tokens: number, seconds: number): string =>
     `${(tokens / seconds).toFixed(0)} tok/s`;
   const nodeScoreRate = nodeTokens / nodeScoreSeconds;
-  const webScoreRate = web.scoreTokens / web.scoreSeconds;
+  const webScoreRate = webScore.scoreTokens / webScore.scoreSeconds;
+  const perCpu = (tokens: number, cpu: number | null): string =>
+    cpu === null ? '' : `, ${(tokens / cpu).toFixed(0)} tok per CPU-second`;
   const samplingLine = (where: string, f: SamplingFigures): string =>
     `  ${where.padEnd(9)} prompt ${String(f.promptTokens).padStart(4)} tokens: batched ${rate(f.tokens, f.batchedSeconds)}, one at a time ${rate(f.tokens, f.singleSeconds)}: ${(f.singleSeconds / f.batchedSeconds).toFixed(2)}×${f.same ? '' : '  (candidates differ!)'}`;
   const lines = [
-    `model ${modelId}: ${items.length} texts × ${rounds} rounds; sampling m = ${sample.n}, T = ${sample.temperature}, ≤ ${sample.maxTokens} new tokens`,
+    `model ${modelId}: ${items.length} texts × ${rounds} rounds; sampling m = ${sample.n}, T = ${sample.temperature}, ≤ ${sample.maxTokens} new tokens, ${samplingRounds} rounds`,
     '',
     'scoring',
-    `  node (onnxruntime-node, cpu)   ${rate(nodeTokens, nodeScoreSeconds)}  (${nodeTokens} tokens in ${nodeScoreSeconds.toFixed(2)} s)`,
-    `  chromium (${web.device})  ${rate(web.scoreTokens, web.scoreSeconds)}  (${web.scoreTokens} tokens in ${web.scoreSeconds.toFixed(2)} s)`,
+    `  node (onnxruntime-node, cpu)   ${rate(nodeTokens, nodeScoreSeconds)}  (${nodeTokens} tokens in ${nodeScoreSeconds.toFixed(2)} s${perCpu(nodeTokens, nodeScoreCpu)})`,
+    `  chromium (${device})  ${rate(webScore.scoreTokens, webScore.scoreSeconds)}  (${webScore.scoreTokens} tokens in ${webScore.scoreSeconds.toFixed(2)} s${perCpu(webScore.scoreTokens, webScoreCpu)})`,
     `  ratio chromium / node: ${(webScoreRate / nodeScoreRate).toFixed(2)}  (target ≥ 0.5)`,
     '',
-    'sampling m = 15: batched (one decode step for all rows) vs one candidate at a time (target ≥ 4×)',
+    `sampling m = ${sample.n}: batched (one decode step for all rows${sharedPromptCache ? ', prompt cache shared through the prefix graph' : ''}) vs one candidate at a time (target ≥ 4×)`,
     ...nodeSampling.map((f) => samplingLine('node', f)),
-    ...web.sampling.map((f) => samplingLine('chromium', f)),
-    `  batched and one-at-a-time candidates identical: ${[...nodeSampling, ...web.sampling].every((f) => f.same)}`,
+    ...webSampling.map((f) => samplingLine('chromium', f)),
+    `  batched and one-at-a-time candidates identical: ${[...nodeSampling, ...webSampling].every((f) => f.same)}`,
   ];
   console.log(lines.join('\n'));
 }

@@ -1,7 +1,9 @@
 // The browser half of bench/engine.ts: runs inside bench/engine.html (served by the Vite dev
-// server, cross-origin isolated) and drives the real engine worker through the protocol.
+// server, cross-origin isolated) and drives the real engine worker through the protocol. The
+// Node side calls the three phases one by one, so that it can read the CPU time of the scoring
+// phase alone.
 import type { LossText } from '../src/core/types';
-import { startEngineWorker } from '../src/engine/client';
+import { startEngineWorker, type EngineClient } from '../src/engine/client';
 import type { ModelSpec, SampleOptions } from '../src/engine/types';
 import { measureSampling, warmUp, type SamplingFigures } from './engineMeasure';
 
@@ -13,46 +15,63 @@ export interface BrowserBenchRequest {
   warmUpSeconds: number;
   prompts: string[];
   sample: SampleOptions;
+  /** Batched / one-at-a-time measurements per prompt (interleaved). */
+  samplingRounds: number;
 }
 
-export interface BrowserBenchResult {
-  device: string;
+export interface BrowserScoreResult {
   scoreTokens: number;
   scoreSeconds: number;
-  sampling: SamplingFigures[];
 }
 
-async function runEngineBench(request: BrowserBenchRequest): Promise<BrowserBenchResult> {
-  const client = startEngineWorker();
+let client: EngineClient | null = null;
+let request: BrowserBenchRequest | null = null;
+
+function sample(prompt: string, options: SampleOptions) {
+  if (!client) throw new Error('startEngineBench first');
+  return client.call('sample', { prompt, options });
+}
+
+/** Starts the worker, loads the model and warms up; returns the device label. */
+async function startEngineBench(r: BrowserBenchRequest): Promise<string> {
+  request = r;
+  client = startEngineWorker();
+  const info = await client.call('load', { spec: r.spec });
+  await warmUp(r.warmUpSeconds, async () => {
+    await client!.call('score', { items: r.items.slice(0, 16) });
+    for (const prompt of r.prompts) await sample(prompt, { ...r.sample, indices: [0] });
+  });
+  return info.device;
+}
+
+async function scoreEngineBench(): Promise<BrowserScoreResult> {
+  if (!client || !request) throw new Error('startEngineBench first');
+  let scoreTokens = 0;
+  const scoreStart = performance.now();
+  for (let round = 0; round < request.rounds; round++) {
+    const results = await client.call('score', { items: request.items });
+    scoreTokens += results.reduce((sum, r) => sum + r.tokenIds.length, 0);
+  }
+  return { scoreTokens, scoreSeconds: (performance.now() - scoreStart) / 1000 };
+}
+
+/** Sampling figures for every prompt; ends the worker. */
+async function sampleEngineBench(): Promise<SamplingFigures[]> {
+  if (!client || !request) throw new Error('startEngineBench first');
   try {
-    const info = await client.call('load', { spec: request.spec });
-    const sample = (prompt: string, options: SampleOptions) =>
-      client.call('sample', { prompt, options });
-    await warmUp(request.warmUpSeconds, async () => {
-      await client.call('score', { items: request.items.slice(0, 16) });
-      for (const prompt of request.prompts) {
-        await sample(prompt, { ...request.sample, indices: [0] });
-      }
-    });
-
-    let scoreTokens = 0;
-    const scoreStart = performance.now();
-    for (let round = 0; round < request.rounds; round++) {
-      const results = await client.call('score', { items: request.items });
-      scoreTokens += results.reduce((sum, r) => sum + r.tokenIds.length, 0);
-    }
-    const scoreSeconds = (performance.now() - scoreStart) / 1000;
-
     const sampling: SamplingFigures[] = [];
     for (const prompt of request.prompts) {
       const promptTokens = (await client.call('tokenize', { text: prompt, addBos: true })).length;
-      sampling.push(await measureSampling(sample, prompt, promptTokens, request.sample));
+      sampling.push(
+        await measureSampling(sample, prompt, promptTokens, request.sample, request.samplingRounds),
+      );
     }
-    return { device: info.device, scoreTokens, scoreSeconds, sampling };
+    return sampling;
   } finally {
     client.terminate();
+    client = null;
   }
 }
 
-(globalThis as { runEngineBench?: typeof runEngineBench }).runEngineBench = runEngineBench;
+Object.assign(globalThis, { startEngineBench, scoreEngineBench, sampleEngineBench });
 document.title = 'engine bench ready';

@@ -23,7 +23,7 @@ export async function warmUp(minSeconds: number, round: () => Promise<void>): Pr
 export interface SamplingFigures {
   /** The prompt's length in tokens (BOS included). */
   promptTokens: number;
-  /** New tokens of all candidates (the same either way). */
+  /** New tokens of all candidates in all rounds (the same either way). */
   tokens: number;
   batchedSeconds: number;
   singleSeconds: number;
@@ -31,26 +31,46 @@ export interface SamplingFigures {
   same: boolean;
 }
 
-/** m candidates as one batch, then the same m candidates one call each (indices: [i]). */
+/**
+ * m candidates as one batch, and the same m candidates one call each (indices: [i], a batch of
+ * one: the standard path), `rounds` times. The two alternate which goes first, so that a slow
+ * spell of a shared machine falls on both; times are summed over the rounds.
+ */
 export async function measureSampling(
   sample: (prompt: string, options: SampleOptions) => Promise<Candidate[]>,
   prompt: string,
   promptTokens: number,
   options: SampleOptions,
+  rounds = 1,
 ): Promise<SamplingFigures> {
-  const batchedStart = performance.now();
-  const batched = await sample(prompt, options);
-  const batchedSeconds = (performance.now() - batchedStart) / 1000;
-  const singleStart = performance.now();
-  const single: Candidate[] = [];
-  for (let i = 0; i < options.n; i++)
-    single.push(...(await sample(prompt, { ...options, indices: [i] })));
-  const singleSeconds = (performance.now() - singleStart) / 1000;
-  return {
+  const figures: SamplingFigures = {
     promptTokens,
-    tokens: batched.reduce((sum, c) => sum + c.tokens, 0),
-    batchedSeconds,
-    singleSeconds,
-    same: JSON.stringify(single) === JSON.stringify(batched),
+    tokens: 0,
+    batchedSeconds: 0,
+    singleSeconds: 0,
+    same: true,
   };
+  const batchedRun = async (): Promise<Candidate[]> => {
+    const start = performance.now();
+    const batched = await sample(prompt, options);
+    figures.batchedSeconds += (performance.now() - start) / 1000;
+    figures.tokens += batched.reduce((sum, c) => sum + c.tokens, 0);
+    return batched;
+  };
+  const singleRun = async (): Promise<Candidate[]> => {
+    const start = performance.now();
+    const single: Candidate[] = [];
+    for (let i = 0; i < options.n; i++)
+      single.push(...(await sample(prompt, { ...options, indices: [i] })));
+    figures.singleSeconds += (performance.now() - start) / 1000;
+    return single;
+  };
+  for (let round = 0; round < rounds; round++) {
+    const [batched, single] =
+      round % 2 === 0
+        ? [await batchedRun(), await singleRun()]
+        : await singleRun().then(async (single) => [await batchedRun(), single]);
+    figures.same &&= JSON.stringify(single) === JSON.stringify(batched);
+  }
+  return figures;
 }
