@@ -1,13 +1,25 @@
-// Storage benchmark, measured in one run in headless Chromium: the time to write 100,000
-// candidates through the store (Dexie, one transaction) and read them back in order, versus raw
-// IndexedDB doing the same in one transaction. Prints the ratio (target ≤ 1.5).
-// Usage: npm run bench:storage [-- --candidates 100000 --rounds 2 --dexie-debug]
+// Storage benchmark, measured in one run in headless Chromium:
+//   1. the time to write 100,000 candidates through the store (Dexie, one transaction) and read
+//      them back in order, versus raw IndexedDB doing the same in one transaction; prints the
+//      ratio (target ≤ 1.5);
+//   2. the longest main-thread task during a run: a toy run (the embedded model on wasm) through
+//      the app's runner, engine worker and IndexedDB catalog, watched by
+//      bench/mainThreadMonitor.js (target ≤ 50 ms).
+// Usage: npm run bench:storage [-- --candidates 100000 --rounds 2 --dexie-debug
+//                                  --run-questions 4 --run-m 8 --no-run]
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import { chromiumArgs, chromiumPath } from '../scripts/chromium.js';
-import type { StorageBenchRequest, StorageBenchResult, StorageBenchTimes } from './storageBrowser';
+import { describeLongestTask, mainThreadReport, type MainThreadReport } from './mainThread';
+import type {
+  PipelineBenchRequest,
+  PipelineBenchResult,
+  StorageBenchRequest,
+  StorageBenchResult,
+  StorageBenchTimes,
+} from './storageBrowser';
 
 const { values } = parseArgs({
   options: {
@@ -15,6 +27,9 @@ const { values } = parseArgs({
     m: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '2' },
     'dexie-debug': { type: 'boolean', default: false },
+    'run-questions': { type: 'string', default: '4' },
+    'run-m': { type: 'string', default: '8' },
+    'no-run': { type: 'boolean', default: false },
   },
 });
 const root = resolve(import.meta.dirname, '..');
@@ -50,14 +65,19 @@ async function main(): Promise<void> {
     headless: true,
   });
   const results: StorageBenchResult[] = [];
+  let pipeline: { result: PipelineBenchResult; report: MainThreadReport } | null = null;
   try {
     const address = server.httpServer?.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/bench/storage.html`);
-    await page.waitForFunction(() => document.title === 'storage bench ready', null, {
-      timeout: 120_000,
-    });
+    const openPage = async () => {
+      const opened = await browser.newPage();
+      await opened.goto(`http://127.0.0.1:${port}/bench/storage.html`);
+      await opened.waitForFunction(() => document.title === 'storage bench ready', null, {
+        timeout: 120_000,
+      });
+      return opened;
+    };
+    const page = await openPage();
     // Dexie turns its debug mode (a stack trace per operation) on for pages served from
     // localhost or 127.0.0.1, as `npm start` does; a deployed app has it off. Measure it off,
     // and also on with --dexie-debug.
@@ -80,6 +100,25 @@ async function main(): Promise<void> {
         ),
       );
     }
+    if (!values['no-run']) {
+      // A fresh page: the 100,000 rows above would leave their garbage to collect mid-run.
+      await page.close();
+      const runPage = await openPage();
+      const request: PipelineBenchRequest = {
+        questions: Number(values['run-questions']),
+        m: Number(values['run-m']),
+      };
+      const result = await runPage.evaluate(
+        (r) =>
+          (
+            globalThis as unknown as {
+              runPipelineBench(r: PipelineBenchRequest): Promise<PipelineBenchResult>;
+            }
+          ).runPipelineBench(r),
+        request,
+      );
+      pipeline = { result, report: await mainThreadReport(runPage, result.from, result.to) };
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -100,6 +139,18 @@ async function main(): Promise<void> {
       `  store (Dexie)    write ${ms(store.write)}   read ${ms(store.read)}   total ${ms(store.total)}`,
       `  raw IndexedDB    write ${ms(raw.write)}   read ${ms(raw.read)}   total ${ms(raw.total)}`,
       `  ratio store / raw: write ${(store.write / raw.write).toFixed(2)}, read ${(store.read / raw.read).toFixed(2)}, total ${(store.total / raw.total).toFixed(2)}  (target ≤ 1.5)`,
+    );
+  }
+  if (pipeline) {
+    const { result, report } = pipeline;
+    const expected = Number(values['run-questions']) * Number(values['run-m']);
+    if (result.status !== 'done' || result.candidates !== expected)
+      throw new Error(`the toy run ended ${result.status} with ${result.candidates} candidates`);
+    const seconds = (result.to - result.from) / 1000;
+    lines.push(
+      '',
+      `A toy run through the app's runner, engine worker and IndexedDB catalog (${values['run-questions']} questions × m = ${values['run-m']}, generate and score, ${result.device}): ${result.candidates} candidates in ${seconds.toFixed(1)} s`,
+      `  the longest main-thread task during a run: ${describeLongestTask(report)}`,
     );
   }
   console.log(lines.join('\n'));

@@ -1,10 +1,19 @@
 // The page side of `npm run bench:storage`: writes and reads back the same candidates through
-// the store (Dexie) and through raw IndexedDB, each in one transaction, on fresh databases.
+// the store (Dexie) and through raw IndexedDB, each in one transaction, on fresh databases; and
+// a small toy run through the app's own runner, engine worker and IndexedDB catalog while
+// bench/mainThreadMonitor.js watches the main thread.
 import Dexie from 'dexie';
+import './mainThreadMonitor.js';
+import { recipeHash } from '../src/core/notebook';
 import { defaultRecipe } from '../src/core/notebook/defaults';
 import { IwsiDatabase } from '../src/data/db';
 import type { CandidateRecord } from '../src/data/records';
 import { Store, type CandidateInput } from '../src/data/store';
+import { startEngineWorker } from '../src/engine/client';
+import { WorkerEngine } from '../src/engine/workerEngine';
+import { builtinInputs } from '../src/pipeline/builtinInputs';
+import { DexieRunCatalog } from '../src/pipeline/dexieStore';
+import { newRunRecord, runPipeline } from '../src/pipeline/runner';
 
 export interface StorageBenchRequest {
   candidates: number;
@@ -157,6 +166,66 @@ async function runStorageBench(req: StorageBenchRequest): Promise<StorageBenchRe
   return result;
 }
 
-(globalThis as unknown as { runStorageBench: typeof runStorageBench }).runStorageBench =
-  runStorageBench;
+export interface PipelineBenchRequest {
+  questions: number;
+  m: number;
+}
+
+export interface PipelineBenchResult {
+  /** performance.now() when the run started and ended (the window to ask the monitor about). */
+  from: number;
+  to: number;
+  status: string;
+  candidates: number;
+  device: string;
+}
+
+/**
+ * The default notebook on the embedded model (toy-arith, wasm) for a few questions, run by the
+ * same runner, engine worker and IndexedDB catalog as the app's Generate cell. Loading the model
+ * happens before the window; the window covers generation, scoring and every store write.
+ */
+async function runPipelineBench(req: PipelineBenchRequest): Promise<PipelineBenchResult> {
+  // As deployed (see runStorageBench): Dexie's localhost debug mode off.
+  Dexie.debug = false;
+  const name = `bench-run-${crypto.randomUUID()}`;
+  const store = new Store(new IwsiDatabase(name));
+  const catalog = new DexieRunCatalog(store);
+  const client = startEngineWorker();
+  try {
+    const engine = new WorkerEngine(() => client);
+    const model = await engine.load({
+      kind: 'transformers',
+      modelId: 'toy-arith',
+      device: 'wasm',
+      modelBaseUrl: '/models/',
+    });
+    const recipe = defaultRecipe();
+    recipe.dataset.slice = { start: 0, end: req.questions };
+    recipe.sampling = { ...recipe.sampling, m: req.m };
+    const runId = `bench-${Date.now().toString(36)}`;
+    await catalog.createRun(newRunRecord(runId, recipe, recipeHash(recipe)), builtinInputs(recipe));
+    const from = performance.now();
+    const run = await runPipeline(runId, { engine, model, store: catalog });
+    const to = performance.now();
+    return {
+      from,
+      to,
+      status: run.status,
+      candidates: await store.countCandidates(runId),
+      device: model.device,
+    };
+  } finally {
+    client.terminate();
+    store.close();
+    await Dexie.delete(name);
+  }
+}
+
+const page = globalThis as unknown as {
+  runStorageBench: typeof runStorageBench;
+  runPipelineBench: typeof runPipelineBench;
+};
+page.runStorageBench = runStorageBench;
+page.runPipelineBench = runPipelineBench;
 document.title = 'storage bench ready';
