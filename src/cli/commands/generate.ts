@@ -13,6 +13,7 @@ import type { TaskDefinition } from '../../core/tasks/task';
 import { toyArithSplit } from '../../core/tasks/toyArithData';
 import type { ToyArithSplit } from '../../core/tasks/toyArithData';
 import type { ExtractionMode } from '../../core/types';
+import { rowIds } from '../../data/rowIds';
 import { STOP_STRINGS } from '../../pipeline/runner';
 import { choiceOption, numberOption, requireString, stringOption } from '../command';
 import type { CliContext, CliIo, Command, ParsedArgs } from '../command';
@@ -73,7 +74,10 @@ async function questionsFromFile(
   file: string,
   task: TaskDefinition,
 ): Promise<QuestionRow[]> {
-  return (await readJsonlRows(io, file)).map(({ row, line }, position) => {
+  const rows = await readJsonlRows(io, file);
+  // The runner's naming rule, so a question keeps its id (and its seeds) across the CLI and the app.
+  const ids = rowIds(rows.map(({ row }, position) => ({ row: position, raw: row })));
+  return rows.map(({ row, line }, position) => {
     const question = questionOf(task, row);
     if (question === null) {
       throw inputError(
@@ -90,9 +94,7 @@ async function questionsFromFile(
         groundTruth = '';
       }
     }
-    const id =
-      typeof row.id === 'string' || typeof row.id === 'number' ? String(row.id) : String(position);
-    return { id, question, groundTruth };
+    return { id: ids[position] as string, question, groundTruth };
   });
 }
 

@@ -88,6 +88,40 @@ describe('iwsi generate', () => {
     ]);
   });
 
+  it("names questions by the runner's rule: rows sharing an id are named by their row numbers", async () => {
+    const question = toyArithSplit('validation')[0]!.question;
+    const io = memoryIo();
+    io.written.set(
+      'questions.jsonl',
+      [
+        { id: 'dup', question },
+        { id: 'dup', question },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n'),
+    );
+    const args = ['generate', '--task', 'toy-arith', '--questions', 'questions.jsonl'];
+    const options = ['--m', '2', '--max-tokens', '300', '--seed', '7', ...model];
+    const { code } = await run([...args, ...options, '--out', 'samples.jsonl'], io);
+    expect(io.err).not.toContain('iwsi:');
+    expect(code).toBe(0);
+    const rows = parseSamplesJsonl(io.written.get('samples.jsonl')!).rows;
+    const prompt = buildPrompt(toyArith, question);
+    const promptTokens = (await engine.tokenize(prompt, { addBos: true })).length;
+    for (const [position, row] of rows.entries()) {
+      const direct = await engine.sample(prompt, {
+        n: 2,
+        temperature: 1.1,
+        maxTokens: 300 - promptTokens,
+        stop: ['Q:'],
+        seed: deriveSeed(7, String(position)),
+      });
+      expect(row.candidates).toEqual(
+        direct.map((c) => cleanTaskCandidate(toyArith, question, c.text, 'faithful')),
+      );
+    }
+  });
+
   it('reports a bad command line and a missing model with their exit codes', async () => {
     expect(
       (await run(['generate', '--task', 'gsm8k', '--split', 'train', ...model, '--out', 'x'])).code,
