@@ -32,6 +32,7 @@ import type {
   ScoreResult,
 } from '../types';
 import { disposeCache, keepRows, repeatRows, type KvCache } from './kvCache';
+import { Exclusive, logitsOnlyRun } from './logitsOnly';
 import { emptyGenerated, loadPrefixGraph, sharedPrefix } from './prefixGraph';
 import { argmax, findStop, logProbAt, sampleToken } from './sampling';
 import { TokenOffsets } from './tokenOffsets';
@@ -80,6 +81,7 @@ export class TransformersEngine implements Engine {
   readonly kind = 'transformers' as const;
   private loaded: LoadedModel | null = null;
   private lastYield = 0;
+  private readonly exclusive = new Exclusive();
 
   async load(
     spec: ModelSpec,
@@ -504,9 +506,21 @@ export class TransformersEngine implements Engine {
     model: PreTrainedModel,
     inputs: Record<string, unknown>,
   ): Promise<{ logits: Tensor; cache: KvCache }> {
-    let outputs: Record<string, Tensor>;
+    const outputs = (await this.session(() => model.forward(inputs))) as Record<string, Tensor>;
+    const logits = outputs.logits;
+    if (!logits) throw new EngineError('internal', 'The model returned no logits.');
+    const cache: KvCache = {};
+    for (const [name, tensor] of Object.entries(outputs)) {
+      if (name.startsWith('present.')) cache['past_key_values.' + name.slice(8)] = tensor;
+      else if (name.startsWith('present_')) cache['past_' + name.slice(8)] = tensor;
+    }
+    return { logits, cache };
+  }
+
+  /** One session run at a time (both graphs, all calls), onnxruntime's errors as EngineErrors. */
+  private async session<T>(job: () => Promise<T>): Promise<T> {
     try {
-      outputs = (await model.forward(inputs)) as Record<string, Tensor>;
+      return await this.exclusive.run(job);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (isOutOfMemory(message)) {
@@ -518,14 +532,6 @@ export class TransformersEngine implements Engine {
       }
       throw new EngineError('internal', `The model's forward pass failed: ${message}`);
     }
-    const logits = outputs.logits;
-    if (!logits) throw new EngineError('internal', 'The model returned no logits.');
-    const cache: KvCache = {};
-    for (const [name, tensor] of Object.entries(outputs)) {
-      if (name.startsWith('present.')) cache['past_key_values.' + name.slice(8)] = tensor;
-      else if (name.startsWith('present_')) cache['past_' + name.slice(8)] = tensor;
-    }
-    return { logits, cache };
   }
 
   private prepareScore(loaded: LoadedModel, item: LossText, position: number): PreparedScore {
@@ -567,12 +573,21 @@ export class TransformersEngine implements Engine {
         positions[b * width + t] = BigInt(t);
       }),
     );
-    const { logits, cache } = await this.run(loaded.model, {
+    const inputs = {
       input_ids: new Tensor('int64', inputIds, [batch.length, width]),
       attention_mask: new Tensor('int64', mask, [batch.length, width]),
       position_ids: new Tensor('int64', positions, [batch.length, width]),
-    });
-    disposeCache(cache);
+    };
+    // Only the logits: nobody reads a scoring pass's cache, so none is copied out.
+    const direct = logitsOnlyRun(loaded.model, inputs);
+    let logits: Tensor;
+    if (direct) {
+      logits = await this.session(direct);
+    } else {
+      const out = await this.run(loaded.model, inputs);
+      disposeCache(out.cache);
+      logits = out.logits;
+    }
     const [, length, vocab] = logits.dims as [number, number, number];
     const data = logits.data as Float32Array;
     return batch.map((p, b) => {
