@@ -37,6 +37,7 @@ describe('the built app shell in headless Chromium', () => {
       'Export',
       'Train',
       'Evaluate',
+      'SPIN',
     ]);
     expect(titles).toEqual(NOTEBOOK_CELLS.map((c) => c.title));
 
