@@ -27,7 +27,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from model import ToyLlama, repeat_kv, rope_tables, rotate_half
+from model import ToyLlama, repeat_kv, rope_tables
 
 OPSET = 14
 PREFIX_FILE = "model_prefix.onnx"
@@ -35,8 +35,17 @@ WEIGHTS_FILE = "model.onnx"  # the file whose bytes the prefix graph's external 
 EXTERNAL_MIN_BYTES = 1024
 
 
+def rotate_half_static(x: torch.Tensor, half: int) -> torch.Tensor:
+    """model.rotate_half with the split point as a constant: no shape ops in the graph."""
+    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+
+
 class PrefixDecoder(nn.Module):
-    """One decode step of n rows that share a prompt cache (see the module docstring)."""
+    """One decode step of n rows that share a prompt cache (see the module docstring).
+
+    Every reshape uses constants (-1 for the rows, 1 new token), so that the exported graph has
+    few shape computations: a decode step of a small model is dominated by per-node overhead.
+    """
 
     def __init__(self, model: ToyLlama):
         super().__init__()
@@ -54,12 +63,11 @@ class PrefixDecoder(nn.Module):
             prefix_key, prefix_value, past_key, past_value = caches[4 * i: 4 * i + 4]
             attn = layer.self_attn
             hidden = layer.input_layernorm(x)
-            b, t, _ = hidden.shape
-            q = attn.q_proj(hidden).view(b, t, h, d).transpose(1, 2)
-            k = attn.k_proj(hidden).view(b, t, kv, d).transpose(1, 2)
-            v = attn.v_proj(hidden).view(b, t, kv, d).transpose(1, 2)
-            q = q * cos + rotate_half(q) * sin
-            k = k * cos + rotate_half(k) * sin
+            q = attn.q_proj(hidden).reshape(-1, 1, h, d).transpose(1, 2)
+            k = attn.k_proj(hidden).reshape(-1, 1, kv, d).transpose(1, 2)
+            v = attn.v_proj(hidden).reshape(-1, 1, kv, d).transpose(1, 2)
+            q = q * cos + rotate_half_static(q, d // 2) * sin
+            k = k * cos + rotate_half_static(k, d // 2) * sin
             gen_key = torch.cat((past_key, k), dim=2)
             gen_value = torch.cat((past_value, v), dim=2)
             presents += [gen_key, gen_value]
@@ -74,7 +82,7 @@ class PrefixDecoder(nn.Module):
             prefix_length = prefix_key.shape[2]
             out = torch.matmul(probs[..., :prefix_length], pv) + torch.matmul(
                 probs[..., prefix_length:], gv)
-            out = out.transpose(1, 2).reshape(b, t, h * d)
+            out = out.transpose(1, 2).reshape(-1, 1, h * d)
             x = x + attn.o_proj(out)
             x = x + layer.mlp(layer.post_attention_layernorm(x))
         x = self.model.model.norm(x)
