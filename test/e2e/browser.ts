@@ -36,9 +36,13 @@ export async function openPage(
   return { page, problems };
 }
 
+const ALL_CELLS_RENDERED = '[data-testid="cell"] { content-visibility: visible !important; }';
+
 export async function saveScreenshot(page: Page, name: string): Promise<string> {
   mkdirSync(screenshotDir, { recursive: true });
   const path = join(screenshotDir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
+  // Cells off screen are skipped by the browser (content-visibility: auto); a picture of the
+  // whole page renders them all.
+  await page.screenshot({ path, fullPage: true, style: ALL_CELLS_RENDERED });
   return path;
 }
