@@ -142,7 +142,11 @@ describe('the notebook with a finished run', () => {
   });
 
   it('photographs every cell', async () => {
+    // Cells off screen are not laid out (content-visibility), so a chart is drawn once its cell
+    // is scrolled to.
+    document.getElementById('cell-filter')!.scrollIntoView();
     await until(() => document.querySelector('[data-testid="chart-ds-histogram"] canvas'));
+    document.getElementById('cell-analyse')!.scrollIntoView();
     await until(() => document.querySelector('[data-testid="chart-projection"] canvas'));
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (const cell of NOTEBOOK_CELLS) {
