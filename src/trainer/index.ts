@@ -14,7 +14,7 @@ export type {
   ScoredItem,
 } from './evaluation';
 export { spinJobRequest, supervisedJobRequest } from './jobRequest';
-export { ALLOW_ORIGIN_FLAG, explainFailure, trainerMessages } from './messages';
+export { ALLOW_ORIGIN_FLAG, explainFailure, providerMessages, trainerMessages } from './messages';
 export type { ExplainedFailure, TrainerPhase } from './messages';
 export type { JobRequestInput } from './jobRequest';
 export { formatEta, lossCurve, trainingProgress } from './progress';
@@ -41,6 +41,17 @@ export type {
   TrainerFile,
   TrainerVersion,
 } from './protocol';
+export { DEFAULT_BASE_URLS, ENDPOINT_KIND_NAMES, ENDPOINT_KINDS } from './providers/endpoint';
+export type { EndpointKind, TrainingEndpoint } from './providers/endpoint';
+export {
+  TOGETHER_BASE_URL,
+  TOGETHER_LLAMA3_8B_MODELS,
+  TOGETHER_NAME,
+  TogetherClient,
+  togetherJobRequest,
+  togetherModelFor,
+  togetherTrainingFile,
+} from './providers/together';
 export { readF32Tensor, readSafetensorsHeader } from './safetensors';
 export {
   checkTrainingFile,

@@ -178,6 +178,48 @@ export const trainerMessages = {
   },
 };
 
+/** Sentences about a hosted provider reached through an adapter (src/trainer/providers). */
+export const providerMessages = {
+  unreachable(provider: string, baseUrl: string, detail: string): string {
+    return `Cannot reach ${provider} at ${baseUrl} (${detail}): check the address and this computer's network connection. From a page, a service that refuses this page's origin (CORS) looks the same.`;
+  },
+
+  unauthorized(provider: string, baseUrl: string, detail: string): string {
+    return `${provider} at ${baseUrl} refused the API key: ${sentence(detail)} Enter a key from your ${provider} account and connect again.`;
+  },
+
+  weightedRows(provider: string, rows: number, zeroWeightRows: number): string {
+    const zero = zeroWeightRows > 0 ? `, ${zeroWeightRows} of them with weight 0` : '';
+    return `${provider}'s fine-tuning API has no per-row weights, and this file weighs rows other than 1 (${rows} rows${zero}). Training there would quietly turn weighted fine-tuning into plain fine-tuning, so nothing was uploaded: train weighted sets on the reference trainer, or keep rows whose weights are all 1.`;
+  },
+
+  formatNotTaken(provider: string, format: string): string {
+    return `${provider} does not take ${format}; convert the file to prompt/completion rows (or prompt/chosen/rejected pairs for DPO) first.`;
+  },
+
+  jobFailed(provider: string): string {
+    return `The job failed on ${provider} without a reason in its events.`;
+  },
+
+  noEvaluation(provider: string): string {
+    return `Evaluation runs on the reference trainer only: ${provider}'s fine-tuning API has no evaluation of this notebook's task. The fine-tuned model is named in the Train cell; evaluate it through ${provider}'s own inference, or connect to a reference trainer.`;
+  },
+
+  // -- what a job request carries that the provider's API has no field for -------------------
+
+  accumulationFolded(batch: number, accumulation: number): string {
+    return `No gradient accumulation: sent batch size ${batch * accumulation} (batch ${batch} × accumulation ${accumulation}), the same rows per optimizer step; the provider may pack rows or raise the batch to its minimum.`;
+  },
+
+  notSent(what: string, why: string): string {
+    return `${what}: not sent (${why}).`;
+  },
+
+  faithfulLoss(): string {
+    return "Loss mode faithful: sent as train_on_inputs true (the loss covers the prompt too); the official code's mean over padded positions is not reproduced.";
+  },
+};
+
 /** What the Train or Evaluate cell was doing when a call failed. */
 export type TrainerPhase = 'connect' | 'upload' | 'create' | 'watch' | 'cancel' | 'evaluate';
 
