@@ -4,10 +4,14 @@
 // follow its progress and loss through trainer restarts and page reloads, cancel it, and
 // evaluate the base and the fine-tuned model there.
 //
-// The address and token live in this tab's session storage: they survive a reload of the tab
-// (so a running job is re-attached) and never reach a link, a bundle or IndexedDB. Each job is
-// recorded with the run in IndexedDB (status, events, losses: never a token). Every sentence
-// shown comes from src/trainer/messages.ts. The trainer client is loaded on first use.
+// The endpoint is the reference trainer or a hosted provider through its adapter (Together AI:
+// src/trainer/providers), which trains and reports progress the same way but cannot evaluate.
+//
+// The address and token (or the provider's API key) live in this tab's session storage: they
+// survive a reload of the tab (so a running job is re-attached) and never reach a link, a
+// bundle or IndexedDB. Each job is recorded with the run in IndexedDB (status, events, losses:
+// never a token). Every sentence shown comes from src/trainer/messages.ts. The trainer client is
+// loaded on first use.
 import type { Recipe } from '../../core/notebook';
 import { getTask } from '../../core/tasks/registry';
 import { toyArithSplit } from '../../core/tasks/toyArithData';
@@ -16,6 +20,7 @@ import type { Store } from '../../data/store';
 import { DexieRunCatalog } from '../../pipeline/dexieStore';
 import type {
   EndpointCheck,
+  EndpointKind,
   EvaluationItem,
   EvaluationScore,
   FineTuningJob,
@@ -23,9 +28,12 @@ import type {
   TrainerClient,
   TrainerErrorKind,
   TrainerPhase,
+  TrainingEndpoint,
   TrainingFileSummary,
   TrainingProgress,
 } from '../../trainer';
+// The endpoint kinds alone (a few constants), so the trainer client still loads on first use.
+import { DEFAULT_BASE_URLS } from '../../trainer/providers/endpoint';
 import { runState } from './app.svelte';
 
 type TrainerModule = typeof import('../../trainer');
@@ -47,6 +55,7 @@ const FINISHED: readonly string[] = ['succeeded', 'failed', 'cancelled'];
 const JOB_KIND = 'sft';
 
 interface SavedEndpoint {
+  kind: EndpointKind;
   baseUrl: string;
   token: string;
   model: string;
@@ -58,7 +67,12 @@ function readSession(): SavedEndpoint | null {
     if (!raw) return null;
     const value = JSON.parse(raw) as Partial<SavedEndpoint>;
     if (typeof value.baseUrl !== 'string' || typeof value.token !== 'string') return null;
-    return { baseUrl: value.baseUrl, token: value.token, model: String(value.model ?? '') };
+    return {
+      kind: value.kind === 'together' ? 'together' : 'reference',
+      baseUrl: value.baseUrl,
+      token: value.token,
+      model: String(value.model ?? ''),
+    };
   } catch {
     return null;
   }
@@ -102,7 +116,9 @@ export interface ChosenTrainingFile {
 }
 
 class TrainerState {
-  baseUrl = $state('http://127.0.0.1:8765');
+  /** The kind of endpoint the address points at (the select in the Train cell). */
+  kind = $state<EndpointKind>('reference');
+  baseUrl = $state(DEFAULT_BASE_URLS.reference);
   token = $state('');
   connecting = $state(false);
   connection = $state.raw<EndpointCheck | null>(null);
@@ -132,7 +148,13 @@ class TrainerState {
   fileError = $state.raw<string | null>(null);
   evaluations = $state.raw<EvaluationRow[]>([]);
   evaluating = $state<string | null>(null);
-  private client: TrainerClient | null = null;
+  /** What the job's endpoint could not take from the notebook's settings (a provider's notes). */
+  jobNotes = $state.raw<string[]>([]);
+  /** The kind of the endpoint connected to, or null. */
+  connectedKind = $state.raw<EndpointKind | null>(null);
+  private client: TrainingEndpoint | null = null;
+  /** The same client where the endpoint is a reference trainer (the one that evaluates). */
+  private evaluator: TrainerClient | null = null;
   private abort: AbortController | null = null;
   private shownRunId: string | null = null;
   private saving: Promise<void> = Promise.resolve();
@@ -140,10 +162,29 @@ class TrainerState {
   constructor() {
     const saved = readSession();
     if (saved) {
+      this.kind = saved.kind;
       this.baseUrl = saved.baseUrl;
       this.token = saved.token;
       this.model = saved.model;
     }
+  }
+
+  /** Switch the endpoint kind; an address left at the other kind's default follows it. */
+  setKind(kind: EndpointKind): void {
+    if (kind === this.kind) return;
+    if (this.baseUrl.trim() === '' || this.baseUrl === DEFAULT_BASE_URLS[this.kind]) {
+      this.baseUrl = DEFAULT_BASE_URLS[kind];
+    }
+    this.kind = kind;
+    this.connection = null;
+    this.connectedKind = null;
+    this.client = null;
+    this.evaluator = null;
+  }
+
+  /** Evaluation needs a reference trainer: a hosted provider's adapter cannot evaluate. */
+  get canEvaluate(): boolean {
+    return this.connectedKind === 'reference';
   }
 
   /** The last error of either cell (kept for callers that read one error after evaluate()). */
@@ -191,17 +232,35 @@ class TrainerState {
     this.trainError = null;
     this.errorKind = null;
     this.connection = null;
+    this.connectedKind = null;
     this.client = null;
+    this.evaluator = null;
     let trainer: TrainerModule | undefined;
+    const kind = this.kind;
     try {
       trainer = await loadTrainer();
-      const client = new trainer.TrainerClient({ baseUrl: this.baseUrl, token: this.token });
+      const reference =
+        kind === 'reference'
+          ? new trainer.TrainerClient({ baseUrl: this.baseUrl, token: this.token })
+          : null;
+      const client: TrainingEndpoint =
+        reference ?? new trainer.TogetherClient({ baseUrl: this.baseUrl, apiKey: this.token });
       const check = await client.checkEndpoint();
       this.client = client;
+      this.evaluator = reference;
+      this.connectedKind = kind;
       this.connection = check;
       const models = check.version.capabilities.models.map((m) => m.id);
-      if (!models.includes(this.model)) this.model = models[0] ?? '';
-      writeSession({ baseUrl: this.baseUrl, token: this.token, model: this.model });
+      if (kind === 'together') {
+        // Together's name for the notebook's engine model where known; any name may be typed.
+        const engineModel = runState.run?.model?.modelId ?? '';
+        if (this.model === '' || !this.model.includes('/')) {
+          this.model = trainer.togetherModelFor(engineModel) ?? models[0] ?? '';
+        }
+      } else if (!models.includes(this.model)) {
+        this.model = models[0] ?? '';
+      }
+      writeSession({ kind, baseUrl: this.baseUrl, token: this.token, model: this.model });
     } catch (error) {
       this.fail(error, 'connect', {}, trainer);
       return false;
@@ -255,6 +314,7 @@ class TrainerState {
     this.job = null;
     this.record = null;
     this.lastEvent = null;
+    this.jobNotes = [];
     this.shownRunId = run?.id ?? null;
     const abort = new AbortController();
     this.abort = abort;
@@ -294,6 +354,8 @@ class TrainerState {
       );
       this.job = job;
       this.progress = trainer.trainingProgress(job);
+      const notes = job.iwsi.settings['notes'];
+      this.jobNotes = Array.isArray(notes) ? notes.map(String) : [];
       const record = await this.createRecord(client.baseUrl, job, run?.id ?? null);
       phase = 'watch';
       await this.follow(trainer, client, job.id, record, abort.signal);
@@ -393,6 +455,7 @@ class TrainerState {
       const saved = readSession();
       if (!unfinished || this.connecting) return;
       if (saved && trainer.normalizeBaseUrl(saved.baseUrl) === record.endpointId) {
+        this.kind = saved.kind;
         this.baseUrl = saved.baseUrl;
         this.token = saved.token;
         if (saved.model) this.model = saved.model;
@@ -478,7 +541,7 @@ class TrainerState {
    */
   private async follow(
     trainer: TrainerModule,
-    client: TrainerClient,
+    client: TrainingEndpoint,
     remoteId: string,
     record: TrainerJobRecord,
     signal: AbortSignal,
@@ -584,7 +647,12 @@ class TrainerState {
 
   /** Accuracy of a trainer model on the recipe's test slice (greedy, the notebook's prompt). */
   async evaluate(recipe: Recipe, model: string, label: string, limit: number): Promise<void> {
-    const client = this.client;
+    if (this.connectedKind === 'together') {
+      const { providerMessages } = await loadTrainer();
+      this.evaluationError = providerMessages.noEvaluation('Together AI');
+      return;
+    }
+    const client = this.evaluator;
     if (!client || this.evaluating) return;
     this.evaluating = label;
     this.evaluationError = null;
