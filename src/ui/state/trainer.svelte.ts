@@ -631,6 +631,13 @@ class TrainerState {
       if (phase !== 'watch') this.notice = trainer.trainerMessages.cancelledBeforeJob();
       return;
     }
+    if (trainer && phase === 'upload' && error instanceof trainer.TrainingFileError) {
+      // Checked in this browser before anything was sent (a provider's adapter refusing
+      // weighted rows): its message says so, and no trainer refused anything.
+      this.trainError = `${fileName}: ${error.message}`;
+      this.errorKind = error.kind;
+      return;
+    }
     const jobId = this.job?.id ?? this.record?.remoteJobId ?? '';
     if (trainer && phase === 'watch' && outage !== null && error instanceof trainer.TrainerError) {
       this.trainError = trainer.trainerMessages.gaveUp(
