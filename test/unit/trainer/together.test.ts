@@ -1,8 +1,5 @@
 // The Together AI adapter against a local HTTP server that implements Together's documented
-// fine-tuning endpoints and records every request (it stands in for the hosted service only).
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// fine-tuning endpoints and records every request (test/support/togetherServer.ts).
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defaultRecipe } from '../../../src/core/notebook';
 import {
@@ -13,149 +10,27 @@ import {
   TrainerError,
 } from '../../../src/trainer';
 import type { JobEvent } from '../../../src/trainer';
+import {
+  FakeTogether,
+  TOGETHER_TEST_KEY as KEY,
+  togetherEvent as event,
+} from '../../support/togetherServer';
 
-interface Recorded {
-  method: string;
-  path: string;
-  auth: string | undefined;
-  json?: unknown;
-  form?: Record<string, string>;
-}
-
-interface FakeJob {
-  reply: Record<string, unknown>;
-  events: Record<string, unknown>[];
-}
-
-const KEY = 'tg-test-key';
-const requests: Recorded[] = [];
-const jobs = new Map<string, FakeJob>();
-/** When set, the next reply is this raw text with status 200 (a malformed reply). */
-let rawReply: string | null = null;
-let server: Server;
+const standIn = new FakeTogether();
+const requests = standIn.requests;
+const jobs = standIn.jobs;
 let baseUrl = '';
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
-
-function event(type: string, message: string, extra: Record<string, unknown> = {}) {
-  return {
-    object: 'fine-tune-event',
-    created_at: '2026-11-21T10:00:00.000Z',
-    type,
-    message,
-    level: 'info',
-    step: 0,
-    total_steps: 0,
-    checkpoint_path: '',
-    model_path: '',
-    hash: '',
-    param_count: 0,
-    token_count: 0,
-    training_offset: 0,
-    wandb_url: '',
-    ...extra,
-  };
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const body = Buffer.concat(chunks);
-  const path = req.url ?? '';
-  const record: Recorded = { method: req.method ?? '', path, auth: req.headers.authorization };
-  const type = req.headers['content-type'] ?? '';
-  if (type.startsWith('application/json')) record.json = JSON.parse(body.toString('utf8'));
-  if (type.startsWith('multipart/form-data')) {
-    const form = await new Request('http://local/', {
-      method: 'POST',
-      headers: { 'content-type': type },
-      body,
-    }).formData();
-    record.form = {};
-    for (const [name, value] of form) {
-      record.form[name] = typeof value === 'string' ? value : await value.text();
-    }
-  }
-  requests.push(record);
-  if (req.headers.authorization !== `Bearer ${KEY}`) {
-    send(res, 401, {
-      error: { message: 'Invalid API key provided', type: 'invalid_request_error' },
-    });
-    return;
-  }
-  if (rawReply !== null) {
-    res.writeHead(200, { 'Content-Type': 'text/html' });
-    res.end(rawReply);
-    rawReply = null;
-    return;
-  }
-  const jobMatch = /^\/v1\/fine-tunes\/([^/]+)(\/events|\/cancel)?$/.exec(path);
-  if (req.method === 'GET' && path === '/v1/fine-tunes') {
-    send(res, 200, { data: [...jobs.values()].map((j) => j.reply) });
-  } else if (req.method === 'POST' && path === '/v1/files/upload') {
-    send(res, 200, {
-      id: 'file-7d0f',
-      object: 'file',
-      created_at: 1_763_719_200,
-      filename: record.form?.['file_name'] ?? '',
-      bytes: record.form?.['file']?.length ?? 0,
-      purpose: 'fine-tune',
-      Processed: true,
-      FileType: 'jsonl',
-      LineCount: 2,
-    });
-  } else if (req.method === 'POST' && path === '/v1/fine-tunes') {
-    const request = record.json as Record<string, unknown>;
-    const id = `ft-${jobs.size + 1}`;
-    const reply = {
-      id,
-      status: 'pending',
-      created_at: '2026-11-21T10:00:00.000Z',
-      updated_at: '2026-11-21T10:00:00.000Z',
-      model: request['model'],
-      training_file: request['training_file'],
-      n_epochs: request['n_epochs'],
-      training_method: request['training_method'],
-      training_type: request['training_type'],
-      model_output_name: `acct/${String(request['model']).split('/').pop()}-${id}`,
-    };
-    jobs.set(id, { reply, events: [event('job_pending', 'Fine tune request created')] });
-    send(res, 200, reply);
-  } else if (jobMatch) {
-    const job = jobs.get(jobMatch[1] ?? '');
-    if (!job) {
-      send(res, 404, { error: { message: 'fine-tune not found' } });
-    } else if (jobMatch[2] === '/events') {
-      send(res, 200, { data: job.events });
-    } else if (jobMatch[2] === '/cancel' && req.method === 'POST') {
-      job.reply['status'] = 'cancel_requested';
-      job.events.push(event('cancel_requested', 'Cancel requested'));
-      send(res, 200, job.reply);
-    } else {
-      send(res, 200, job.reply);
-    }
-  } else {
-    send(res, 404, { error: { message: `no route ${req.method} ${path}` } });
-  }
-}
-
 beforeAll(async () => {
-  server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = (await standIn.start()).baseUrl;
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await standIn.stop();
 });
 
 beforeEach(() => {
-  requests.length = 0;
-  jobs.clear();
-  rawReply = null;
+  standIn.reset();
 });
 
 const ROWS = [
@@ -372,14 +247,14 @@ describe('TogetherClient', () => {
       'meta-llama/Meta-Llama-3-8B',
     );
 
-    rawReply = '<html>gateway</html>';
+    standIn.rawReply = '<html>gateway</html>';
     const notJson = await client()
       .getJob('ft-1')
       .catch((e: unknown) => e);
     expect((notJson as TrainerError).kind).toBe('malformed-reply');
     expect((notJson as TrainerError).message).toContain('<html>gateway</html>');
 
-    rawReply = JSON.stringify({ id: 'ft-1', status: 'exploded' });
+    standIn.rawReply = JSON.stringify({ id: 'ft-1', status: 'exploded' });
     const badShape = await client()
       .cancelJob('ft-1')
       .catch((e: unknown) => e);
