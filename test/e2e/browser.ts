@@ -1,11 +1,29 @@
 // Launches the system Chromium for end-to-end tests and records everything that went wrong on
 // a page: console errors, uncaught exceptions, failed requests and HTTP errors.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chromiumArgs, chromiumPath } from '../../scripts/chromium.js';
 
 export const screenshotDir = join(import.meta.dirname, '..', '..', 'test-results', 'screenshots');
+
+/** Stops a test early, with the fix, when the built app lacks the embedded model. */
+export function requireEmbeddedModel(): void {
+  const config = join(
+    import.meta.dirname,
+    '..',
+    '..',
+    'dist',
+    'models',
+    'toy-arith',
+    'config.json',
+  );
+  if (!existsSync(config)) {
+    throw new Error(
+      'The embedded model is missing from dist/models/toy-arith: it is built into public/models/toy-arith by scripts/toy-model, then `npm run build`.',
+    );
+  }
+}
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: chromiumPath(), args: chromiumArgs, headless: true });

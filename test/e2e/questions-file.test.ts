@@ -5,12 +5,11 @@
 // another one by its hash, and lets Generate start only once the pinned file is given, also
 // when the teacher hid the dataset control.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeNotebook, defaultNotebook, encodeNotebook } from '../../src/core/notebook';
-import { launchBrowser, openPage, screenshotDir } from './browser';
+import { launchBrowser, requireEmbeddedModel, openPage, screenshotDir } from './browser';
 
 const M = 2;
 const FILE_NAME = 'arith-prompts.jsonl';
@@ -63,10 +62,7 @@ describe('questions (D_q) from a local file', () => {
   };
 
   beforeAll(async () => {
-    const model = join(import.meta.dirname, '..', '..', 'dist', 'models', 'toy-arith');
-    if (!existsSync(join(model, 'config.json'))) {
-      throw new Error('The embedded model is missing from dist/models/toy-arith: build it first.');
-    }
+    requireEmbeddedModel();
     browser = await launchBrowser();
     ({ page, problems } = await openPage(browser));
     await page.goto(`${inject('baseUrl')}#${await encodeNotebook(notebook)}`);

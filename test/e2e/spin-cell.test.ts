@@ -6,7 +6,7 @@
 // iteration 0's merged model loaded from the browser's model cache, the notebook's iteration,
 // and the table of both iterations, also after a reload.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -16,7 +16,7 @@ import { spinInput } from '../../src/core/spin';
 import { toyArithSplit } from '../../src/core/tasks/toyArithData';
 import { TrainerClient, type FineTuningJob } from '../../src/trainer';
 import { freePort, PYTHON, REPO_ROOT } from '../unit/trainer/pythonTrainer';
-import { launchBrowser, openPage, screenshotDir } from './browser';
+import { launchBrowser, requireEmbeddedModel, openPage, screenshotDir } from './browser';
 
 const TOKEN = 'spin-test-token';
 const MODEL_ID = 'toy-arith';
@@ -90,9 +90,7 @@ describe('SPIN iterations from the notebook', () => {
   let tmp: string;
 
   beforeAll(async () => {
-    if (!existsSync(join(REPO_ROOT, 'dist', 'models', 'toy-arith', 'config.json'))) {
-      throw new Error('The embedded model is missing from dist/models/toy-arith (npm run build).');
-    }
+    requireEmbeddedModel();
     tmp = mkdtempSync(join(tmpdir(), 'iwsi-ui-spin-'));
     const origin = new URL(inject('baseUrl')).origin;
     trainer = await startTrainer(origin, join(tmp, 'data'));

@@ -1,29 +1,15 @@
 // The guided tour on the embedded model: "Do it for me" on each step sets up the class
 // notebook, loads the model with no download, shows the questions and runs the loop, and the
 // remaining steps point at cells that show the results.
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { launchBrowser, openPage, saveScreenshot } from './browser';
+import { launchBrowser, requireEmbeddedModel, openPage, saveScreenshot } from './browser';
 
 describe('the guided tour', () => {
   let browser: Browser;
   beforeAll(async () => {
-    const model = join(
-      import.meta.dirname,
-      '..',
-      '..',
-      'dist',
-      'models',
-      'toy-arith',
-      'config.json',
-    );
-    if (!existsSync(model)) {
-      throw new Error(
-        'The embedded model is missing from dist/models/toy-arith (see toy-loop.test.ts).',
-      );
-    }
+    requireEmbeddedModel();
     browser = await launchBrowser();
   });
   afterAll(async () => {

@@ -3,8 +3,7 @@
 // The page's numbers are checked against the core run over the files the page exports; the
 // downloaded file is read back; the link opens the same notebook in a fresh browser; and every
 // cell is photographed at 1280 px (and the page at 768 px) into test-results/screenshots/.
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { unzipSync, strFromU8 } from 'fflate';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -17,7 +16,13 @@ import { buildPrompt, extractTaskAnswer } from '../../src/core/tasks/task';
 import { toyArithSplit } from '../../src/core/tasks/toyArithData';
 import { internAnswers } from '../../src/core/ragged';
 import { NOTEBOOK_CELLS } from '../../src/ui/cells';
-import { launchBrowser, openPage, saveScreenshot, screenshotDir } from './browser';
+import {
+  launchBrowser,
+  requireEmbeddedModel,
+  openPage,
+  saveScreenshot,
+  screenshotDir,
+} from './browser';
 
 const QUESTIONS = 4;
 const M = 4;
@@ -53,20 +58,7 @@ describe('the toy loop through the UI', () => {
   ];
 
   beforeAll(async () => {
-    const model = join(
-      import.meta.dirname,
-      '..',
-      '..',
-      'dist',
-      'models',
-      'toy-arith',
-      'config.json',
-    );
-    if (!existsSync(model)) {
-      throw new Error(
-        'The embedded model is missing from dist/models/toy-arith: it is built into public/models/toy-arith by scripts/toy-model, then `npm run build`.',
-      );
-    }
+    requireEmbeddedModel();
     browser = await launchBrowser();
     ({ page, problems } = await openPage(browser));
     await page.goto(`${inject('baseUrl')}#${await encodeNotebook(notebook)}`);

@@ -2,13 +2,14 @@
 // tiny toy model, a notebook whose small run surely keeps rows to train on, the run generated
 // on the embedded model from the Generate cell, connecting from the Train cell, a log of what
 // the page sent the trainer, and what the page's IndexedDB holds.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { defaultNotebook, encodeNotebook } from '../../src/core/notebook';
 import type { Notebook } from '../../src/core/notebook';
-import { freePort, makeTinyModel, PythonTrainer, REPO_ROOT } from '../unit/trainer/pythonTrainer';
+import { freePort, makeTinyModel, PythonTrainer } from '../unit/trainer/pythonTrainer';
+import { requireEmbeddedModel } from './browser';
 
 export { freePort, MODEL_ID, PythonTrainer } from '../unit/trainer/pythonTrainer';
 
@@ -16,11 +17,7 @@ export const UI_TOKEN = 'ui-test-token';
 
 /** A temporary folder with the tiny toy model the trainers serve; `remove` deletes it. */
 export function trainerFixture(): { dir: string; modelDir: string; remove: () => void } {
-  if (!existsSync(join(REPO_ROOT, 'dist', 'models', 'toy-arith', 'config.json'))) {
-    throw new Error(
-      'The embedded model is missing from dist/models/toy-arith: run `npm run build` first.',
-    );
-  }
+  requireEmbeddedModel();
   const dir = mkdtempSync(join(tmpdir(), 'iwsi-ui-trainer-'));
   const modelDir = join(dir, 'model');
   makeTinyModel(modelDir);

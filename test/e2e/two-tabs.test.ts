@@ -1,12 +1,10 @@
 // One run per browser, across tabs: while a run works in one tab, a second tab of the same
 // browser cannot start another, shows the first tab's progress and follows its candidates, and
 // shows the finished run when the first tab is done.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { defaultNotebook, encodeNotebook } from '../../src/core/notebook';
-import { launchBrowser, screenshotDir } from './browser';
+import { launchBrowser, requireEmbeddedModel, screenshotDir } from './browser';
 
 const QUESTIONS = 4;
 const M = 4;
@@ -18,20 +16,7 @@ describe('two tabs of one browser', () => {
   notebook.recipe.sampling.m = M;
 
   beforeAll(async () => {
-    const model = join(
-      import.meta.dirname,
-      '..',
-      '..',
-      'dist',
-      'models',
-      'toy-arith',
-      'config.json',
-    );
-    if (!existsSync(model)) {
-      throw new Error(
-        'The embedded model is missing from dist/models/toy-arith (see toy-loop.test.ts).',
-      );
-    }
+    requireEmbeddedModel();
     browser = await launchBrowser();
   });
   afterAll(async () => {
