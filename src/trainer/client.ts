@@ -4,10 +4,10 @@
 
 import type { z } from 'zod';
 import { TrainerError } from './errors';
+import { errorForStatus, errorOfKind, readErrorReply } from './httpErrors';
 import { trainerMessages } from './messages';
 import {
   checkpointSchema,
-  errorReplySchema,
   evaluationSchema,
   eventSchema,
   FINISHED_STATUSES,
@@ -228,45 +228,23 @@ export class TrainerClient {
 
   private async httpError(response: Response, method: string, path: string): Promise<TrainerError> {
     const text = await response.text().catch(() => '');
-    let message = trainerMessages.httpStatus(
+    const statusLine = trainerMessages.httpStatus(
       `${method} ${path}`,
       response.status,
       response.statusText,
     );
-    let code: string | undefined;
-    let param: string | undefined;
-    try {
-      const parsed = errorReplySchema.safeParse(JSON.parse(text));
-      if (parsed.success) {
-        message = parsed.data.error.message;
-        code = parsed.data.error.code ?? undefined;
-        param = parsed.data.error.param ?? undefined;
-      }
-    } catch {
-      // Not JSON: keep the status line.
-    }
-    const status = response.status;
-    if (status === 401) {
-      return new TrainerError(
+    const reply = readErrorReply(response.status, text, statusLine);
+    if (reply.status === 401) {
+      return errorOfKind(
         'unauthorized',
-        trainerMessages.unauthorized(this.baseUrl, message),
-        status,
-        code,
-        param,
+        trainerMessages.unauthorized(this.baseUrl, reply.message),
+        reply,
       );
     }
-    if (status === 403 && code === 'origin_not_allowed') {
-      return new TrainerError('cors', message, status, code, param);
+    if (reply.status === 403 && reply.code === 'origin_not_allowed') {
+      return errorOfKind('cors', reply.message, reply);
     }
-    const kind =
-      status === 404
-        ? 'not-found'
-        : status === 413
-          ? 'payload-too-large'
-          : status >= 500
-            ? 'server'
-            : 'bad-request';
-    return new TrainerError(kind, message, status, code, param);
+    return errorForStatus(reply);
   }
 
   private async json<S extends z.ZodType>(

@@ -14,7 +14,8 @@ import type { EndpointCheck, WatchOptions } from '../client';
 import { normalizeBaseUrl } from '../client';
 import { TrainerError } from '../errors';
 import { providerMessages, trainerMessages } from '../messages';
-import { errorReplySchema, FINISHED_STATUSES } from '../protocol';
+import { errorForStatus, errorOfKind, readErrorReply } from '../httpErrors';
+import { FINISHED_STATUSES } from '../protocol';
 import type { FineTuningJob, FineTuningJobRequest, JobEvent, JobStatus } from '../protocol';
 import { checkTrainingFile, TRAINING_FORMAT_NAMES, TrainingFileError } from '../trainingFile';
 import type { TrainingEndpoint } from './endpoint';
@@ -480,38 +481,13 @@ export class TogetherClient implements TrainingEndpoint {
   }
 
   private httpError(response: Response, text: string, what: string): TrainerError {
-    let message = trainerMessages.httpStatus(what, response.status, response.statusText);
-    let code: string | undefined;
-    let param: string | undefined;
-    try {
-      const parsed = errorReplySchema.safeParse(JSON.parse(text));
-      if (parsed.success) {
-        message = parsed.data.error.message;
-        code = parsed.data.error.code ?? undefined;
-        param = parsed.data.error.param ?? undefined;
-      }
-    } catch {
-      // Not JSON: keep the status line.
+    const statusLine = trainerMessages.httpStatus(what, response.status, response.statusText);
+    const reply = readErrorReply(response.status, text, statusLine);
+    if (reply.status === 401 || reply.status === 403) {
+      const message = providerMessages.unauthorized(TOGETHER_NAME, this.baseUrl, reply.message);
+      return errorOfKind('unauthorized', message, reply);
     }
-    const status = response.status;
-    if (status === 401 || status === 403) {
-      return new TrainerError(
-        'unauthorized',
-        providerMessages.unauthorized(TOGETHER_NAME, this.baseUrl, message),
-        status,
-        code,
-        param,
-      );
-    }
-    const kind =
-      status === 404
-        ? 'not-found'
-        : status === 413
-          ? 'payload-too-large'
-          : status >= 500
-            ? 'server'
-            : 'bad-request';
-    return new TrainerError(kind, message, status, code, param);
+    return errorForStatus(reply);
   }
 
   /** Lists the account's fine-tunes: reachable, and the key accepted. */
