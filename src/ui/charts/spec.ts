@@ -126,3 +126,25 @@ export function formatTick(value: number): string {
   if (abs >= 1e5 || abs < 1e-3) return value.toExponential(1);
   return String(Number(value.toPrecision(4)));
 }
+
+/** A loss curve over optimizer steps (a training job's), or null until it has two points. */
+export function lossCurveSpec(
+  points: readonly { step: number; loss: number }[],
+  labels: { title: string; series: string; yLabel: string },
+): ChartSpec | null {
+  if (points.length < 2) return null;
+  return {
+    title: labels.title,
+    x: points.map((p) => p.step),
+    xLabel: 'optimizer step',
+    yLabel: labels.yLabel,
+    series: [
+      {
+        label: labels.series,
+        color: PALETTE.purple,
+        values: points.map((p) => p.loss),
+        kind: 'line',
+      },
+    ],
+  };
+}
