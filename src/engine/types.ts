@@ -22,6 +22,10 @@ export interface ModelSpec {
   apiKey?: string;
   /** remote: how the server exposes prompt log-probs. */
   scoring?: 'echo' | 'prompt_logprobs';
+  /** transformers on wasm in a browser: single-thread workers that score in parallel, each with
+   * a copy of the model (default: one per core, at most 4, for models up to 200 MB; 1: score on
+   * the engine's own session). */
+  scoreWorkers?: number;
 }
 
 export interface LoadProgress {
@@ -44,6 +48,8 @@ export interface ModelInfo {
   eosToken: string;
   bosTokenId: number | null;
   eosTokenId: number | null;
+  /** transformers: how many workers score in parallel (1: the engine's own session). */
+  scoreWorkers?: number;
 }
 
 /**
@@ -100,6 +106,8 @@ export interface ScoreProgress {
   done: number;
   total: number;
   tokensPerSecond: number;
+  /** Scoring pool workers that have scored batches of this call so far (absent: no pool). */
+  scoreWorkers?: number;
 }
 
 export interface CallSignal {

@@ -5,7 +5,8 @@
 // own seeded random stream, stop strings end single rows of a batch, finished candidates stream
 // out, and a cancel lands between two steps. A model folder that also holds the batched-sampling
 // graph (onnx/model_prefix.onnx, see prefixGraph.ts) decodes several rows of one prompt with the
-// prompt's cache shared instead of copied per row.
+// prompt's cache shared instead of copied per row. In the browser on wasm, scoring runs on a pool
+// of single-thread workers (scorePool.ts) when the machine has several cores.
 import {
   AutoModelForCausalLM,
   AutoTokenizer,
@@ -14,7 +15,6 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import { meanSpanLoss } from '../../core/lossText';
 import { createRng, deriveSeed, type Rng } from '../../core/rng';
 import type { LossText } from '../../core/types';
 import { EngineError } from '../protocol';
@@ -32,9 +32,23 @@ import type {
   ScoreResult,
 } from '../types';
 import { disposeCache, keepRows, repeatRows, type KvCache } from './kvCache';
-import { Exclusive, logitsOnlyRun } from './logitsOnly';
+import { Exclusive } from './logitsOnly';
 import { emptyGenerated, loadPrefixGraph, sharedPrefix } from './prefixGraph';
-import { argmax, findStop, logProbAt, sampleToken } from './sampling';
+import { argmax, findStop, sampleToken } from './sampling';
+import {
+  lengthOf,
+  planScoreBatches,
+  scoreBatch,
+  SCORE_MAX_BATCH,
+  type PreparedScore,
+} from './scoreBatch';
+import {
+  poolBatchSize,
+  poolSize,
+  ScorePool,
+  type PoolLoadRequest,
+  type PoolWorker,
+} from './scorePool';
 import { TokenOffsets } from './tokenOffsets';
 
 interface LoadedModel {
@@ -48,6 +62,10 @@ interface LoadedModel {
   eosIds: Set<number>;
   padId: number;
   offsets: TokenOffsets;
+  /** How a scoring pool would be started for this model (browser, wasm, several cores). */
+  poolPlan: { size: number; request: PoolLoadRequest; spawn: () => PoolWorker } | null;
+  /** Started by the first scoring call that can use it; kept, dropped, once a worker fails. */
+  pool: ScorePool | null;
 }
 
 /** One sequence being decoded: a candidate index, its random stream and what it produced. */
@@ -59,9 +77,6 @@ interface Row {
   text: string;
 }
 
-/** Most logits (batch × tokens × vocabulary) one scoring forward pass may produce. */
-const SCORE_LOGITS_BUDGET = 1 << 24;
-const SCORE_MAX_BATCH = 32;
 /** Prompt tokens decoded in front of a continuation so that its first space is kept. */
 const PROMPT_TAIL_TOKENS = 4;
 /**
@@ -158,6 +173,13 @@ export class TransformersEngine implements Engine {
         .filter((id): id is number => typeof id === 'number'),
     );
     const eosId = numberOrNull(tokenizer.eos_token_id) ?? [...eosIds][0] ?? null;
+    const poolPlan =
+      device.name === 'wasm'
+        ? await planPool(
+            spec,
+            progress.bytesOf((file) => /\.onnx(_data)?$/.test(file)),
+          )
+        : null;
     const contextLength =
       numberOrNull(config.max_position_embeddings) ??
       numberOrNull((tokenizer as unknown as { model_max_length?: unknown }).model_max_length) ??
@@ -175,6 +197,7 @@ export class TransformersEngine implements Engine {
       eosToken: tokenizer.eos_token ?? '',
       bosTokenId: bosId,
       eosTokenId: eosId,
+      ...(inBrowser ? { scoreWorkers: poolPlan?.size ?? 1 } : {}),
     };
     this.loaded = {
       spec,
@@ -186,6 +209,8 @@ export class TransformersEngine implements Engine {
       eosIds,
       padId: numberOrNull(tokenizer.pad_token_id) ?? eosId ?? 0,
       offsets: new TokenOffsets(decodeRaw, plainIds.at(-1) ?? null),
+      poolPlan,
+      pool: null,
     };
     progress.finish();
     return info;
@@ -195,6 +220,7 @@ export class TransformersEngine implements Engine {
     const loaded = this.loaded;
     this.loaded = null;
     if (loaded) {
+      loaded.pool?.dispose();
       await loaded.model.dispose();
       await loaded.prefix?.dispose();
     }
@@ -265,35 +291,54 @@ export class TransformersEngine implements Engine {
     if (!Array.isArray(items)) throw badRequest('score needs an array of loss texts.');
     const prepared = items.map((item, i) => this.prepareScore(loaded, item, i));
     const results = new Array<ScoreResult>(items.length);
-    // Similar lengths share a batch, so that little of each forward pass is padding.
-    const order = prepared
-      .map((_, i) => i)
-      .sort((a, b) => lengthOf(prepared[a]) - lengthOf(prepared[b]));
-    const vocab = Math.max(1, loaded.info.vocabSize);
+    const vocab = loaded.info.vocabSize;
+    let batches = planScoreBatches(prepared, vocab);
+    let pool: ScorePool | null = null;
+    if (loaded.poolPlan && (loaded.pool?.alive ?? true)) {
+      // Smaller batches than on one session, so that the workers finish close together.
+      const size = poolBatchSize(prepared.length, loaded.poolPlan.size, SCORE_MAX_BATCH);
+      const poolBatches = planScoreBatches(prepared, vocab, size);
+      if (poolBatches.length >= 2) {
+        const { size: workers, spawn, request } = loaded.poolPlan;
+        pool = loaded.pool ??= new ScorePool(workers, spawn, request);
+        batches = poolBatches;
+      }
+    }
     const started = now();
     let done = 0;
     let tokens = 0;
-    for (let from = 0; from < order.length;) {
-      throwIfAborted(call.signal);
-      let to = from + 1;
-      while (
-        to < order.length &&
-        to - from < SCORE_MAX_BATCH &&
-        (to - from + 1) * lengthOf(prepared[order[to] as number]) * vocab <= SCORE_LOGITS_BUDGET
-      ) {
-        to++;
-      }
-      const batch = order.slice(from, to);
-      const scored = await this.scoreBatch(
-        loaded,
-        batch.map((i) => prepared[i] as PreparedScore),
-      );
+    const finishBatch = (batch: number[], scored: ScoreResult[], poolWorkers?: number): void => {
       batch.forEach((itemIndex, b) => (results[itemIndex] = scored[b] as ScoreResult));
       done += batch.length;
       tokens += batch.reduce((sum, i) => sum + lengthOf(prepared[i]), 0);
-      from = to;
-      call.onProgress?.({ done, total: items.length, tokensPerSecond: perSecond(tokens, started) });
+      call.onProgress?.({
+        done,
+        total: items.length,
+        tokensPerSecond: perSecond(tokens, started),
+        ...(poolWorkers === undefined ? {} : { scoreWorkers: poolWorkers }),
+      });
+    };
+    const onSession = async (batch: readonly PreparedScore[]): Promise<ScoreResult[]> => {
+      const scored = await scoreBatch(loaded.model, batch, loaded.padId, (job) =>
+        this.session(job),
+      );
       await this.maybeYield();
+      return scored;
+    };
+    const inputs = batches.map((batch) => batch.map((i) => prepared[i] as PreparedScore));
+    if (pool) {
+      await pool.run(
+        inputs,
+        loaded.padId,
+        onSession,
+        (b, scored, poolWorkers) => finishBatch(batches[b] as number[], scored, poolWorkers),
+        call.signal,
+      );
+    } else {
+      for (const [b, batch] of batches.entries()) {
+        throwIfAborted(call.signal);
+        finishBatch(batch, await onSession(inputs[b] as PreparedScore[]));
+      }
     }
     throwIfAborted(call.signal);
     return results;
@@ -559,77 +604,12 @@ export class TransformersEngine implements Engine {
     };
   }
 
-  /** One right-padded forward pass over several sequences: log p of every next token. */
-  private async scoreBatch(loaded: LoadedModel, batch: PreparedScore[]): Promise<ScoreResult[]> {
-    const width = Math.max(1, ...batch.map((p) => p.ids.length));
-    const size = batch.length * width;
-    const inputIds = new BigInt64Array(size).fill(BigInt(loaded.padId));
-    const mask = new BigInt64Array(size);
-    const positions = new BigInt64Array(size);
-    batch.forEach((p, b) =>
-      p.ids.forEach((id, t) => {
-        inputIds[b * width + t] = BigInt(id);
-        mask[b * width + t] = 1n;
-        positions[b * width + t] = BigInt(t);
-      }),
-    );
-    const inputs = {
-      input_ids: new Tensor('int64', inputIds, [batch.length, width]),
-      attention_mask: new Tensor('int64', mask, [batch.length, width]),
-      position_ids: new Tensor('int64', positions, [batch.length, width]),
-    };
-    // Only the logits: nobody reads a scoring pass's cache, so none is copied out.
-    const direct = logitsOnlyRun(loaded.model, inputs);
-    let logits: Tensor;
-    if (direct) {
-      logits = await this.session(direct);
-    } else {
-      const out = await this.run(loaded.model, inputs);
-      disposeCache(out.cache);
-      logits = out.logits;
-    }
-    const [, length, vocab] = logits.dims as [number, number, number];
-    const data = logits.data as Float32Array;
-    return batch.map((p, b) => {
-      const logprobs: number[] = [];
-      for (let t = 1; t < p.ids.length; t++) {
-        logprobs.push(logProbAt(data, (b * length + t - 1) * vocab, vocab, p.ids[t] as number));
-      }
-      // logprobs[t-1] belongs to token t; its start in the text is textStarts[t - (BOS ? 1 : 0)].
-      const starts = logprobs.map((_, i) => p.textStarts[p.withBos ? i : i + 1] as number);
-      const [from, to] = p.item.span;
-      const spanMask = starts.map((at) => at >= from && at < to);
-      const meanNll = meanSpanLoss(p.item, starts, logprobs);
-      return {
-        tokenIds: p.ids,
-        logprobs,
-        spanMask,
-        meanNll,
-        scoredTokens: spanMask.filter(Boolean).length,
-        truncated: p.truncated,
-      };
-    });
-  }
-
   /** Lets queued messages (a cancel) in at most every YIELD_EVERY_MS, without timer clamping. */
   private async maybeYield(): Promise<void> {
     if (now() - this.lastYield < YIELD_EVERY_MS) return;
     await macrotask();
     this.lastYield = now();
   }
-}
-
-interface PreparedScore {
-  item: LossText;
-  ids: number[];
-  truncated: boolean;
-  /** Start offset in the text of every kept text token (BOS excluded). */
-  textStarts: number[];
-  withBos: boolean;
-}
-
-function lengthOf(p: PreparedScore | undefined): number {
-  return p?.ids.length ?? 0;
 }
 
 /** Picks the device and points onnxruntime at local files; returns what ModelInfo reports. */
@@ -653,20 +633,14 @@ async function configureRuntime(
     env.localModelPath = spec.modelBaseUrl ?? '';
     return { name: 'cpu', label: 'cpu' };
   }
-  const { appPath, localPath, ortWasmPaths } = await import('./ortWasmFiles');
-  env.localModelPath = spec.modelBaseUrl ? localPath(spec.modelBaseUrl) : appPath('models/');
-  // Chromium's HTTP cache lets one request at a time write an entry, and transformers.js opens a
-  // model file twice (an existence check whose body it never reads, then the load): for a file
-  // larger than the network buffers the second request waits until it fails. Bypass that cache.
-  env.fetch = (input: string | URL, init?: RequestInit) =>
-    fetch(input, { ...init, cache: 'no-store' });
-  const wasm = env.backends.onnx.wasm as { wasmPaths?: unknown; numThreads?: number } | undefined;
-  if (wasm) {
-    // onnxruntime-web would fetch these from a CDN; the app serves its own copies.
-    wasm.wasmPaths = ortWasmPaths();
-    const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-    wasm.numThreads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1;
-  }
+  const { appPath, localPath } = await import('./ortWasmFiles');
+  const { configureBrowserRuntime } = await import('./browserRuntime');
+  const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  configureBrowserRuntime({
+    localModelPath: spec.modelBaseUrl ? localPath(spec.modelBaseUrl) : appPath('models/'),
+    allowRemoteModels: spec.allowRemoteModels ?? false,
+    numThreads: globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, cores)) : 1,
+  });
   const wanted = spec.device ?? ((await hasWebGpu()) ? 'webgpu' : 'wasm');
   if (wanted === 'cpu') {
     throw new EngineError(
@@ -684,8 +658,32 @@ async function configureRuntime(
     }
     return { name: 'webgpu', label: 'webgpu' };
   }
+  const wasm = env.backends.onnx.wasm as { numThreads?: number } | undefined;
   const threads = wasm?.numThreads ?? 1;
   return { name: 'wasm', label: `wasm (${threads} thread${threads === 1 ? '' : 's'})` };
+}
+
+/**
+ * The scoring pool a model loaded on wasm in the browser gets (null: scoring stays on the
+ * engine's session): its size, and the same files and options the engine loaded it with.
+ */
+async function planPool(spec: ModelSpec, modelBytes: number): Promise<LoadedModel['poolPlan']> {
+  const size = poolSize({
+    requested: spec.scoreWorkers,
+    cores: globalThis.navigator?.hardwareConcurrency ?? 1,
+    isolated: globalThis.crossOriginIsolated === true,
+    modelBytes,
+  });
+  if (size < 2) return null;
+  const { spawnScoreWorker } = await import('./scorePoolBrowser');
+  const request: PoolLoadRequest = {
+    modelId: spec.modelId,
+    localModelPath: env.localModelPath ?? '',
+    allowRemoteModels: spec.allowRemoteModels ?? false,
+    sessionOptions: SESSION_OPTIONS,
+    ...(spec.revision ? { revision: spec.revision } : {}),
+  };
+  return { size, request, spawn: spawnScoreWorker };
 }
 
 async function hasWebGpu(): Promise<boolean> {
@@ -730,6 +728,13 @@ class LoadTracker {
 
   finish(): void {
     this.emit('ready');
+  }
+
+  /** Total size of the files whose name passes `test` (0 when their sizes were not reported). */
+  bytesOf(test: (file: string) => boolean): number {
+    let bytes = 0;
+    for (const [file, entry] of this.files) if (test(file)) bytes += entry.total;
+    return bytes;
   }
 
   private emit(phase: LoadProgress['phase']): void {

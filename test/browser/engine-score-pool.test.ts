@@ -1,0 +1,108 @@
+// Scoring on a pool of single-thread workers (src/engine/backends/scorePool.ts) in headless
+// Chromium: through the real engine worker, the pool takes over from the engine's session and
+// gives the one-session scores (1e-6 per token); a cancelled call leaves the pool usable; and a
+// pool worker that crashes mid-call hands its batches back to the engine's session, every result
+// kept.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildLossText } from '../../src/core/lossText';
+import { toyArithSplit } from '../../src/core/tasks/toyArithData';
+import type { LossText } from '../../src/core/types';
+import { startEngineWorker, type EngineClient } from '../../src/engine/client';
+import type { ModelSpec, ScoreProgress, ScoreResult } from '../../src/engine/types';
+
+const spec: ModelSpec = { kind: 'transformers', modelId: 'toy-arith', device: 'wasm' };
+const questions = toyArithSplit('validation').slice(0, 24);
+const items: LossText[] = questions.flatMap((q) => [
+  buildLossText(q.question, q.rationale, 'faithful', '</s>'),
+  buildLossText(q.question, q.rationale, 'clean', '</s>'),
+]);
+
+let pooled: EngineClient;
+let single: EngineClient;
+let reference: ScoreResult[];
+
+beforeAll(async () => {
+  pooled = startEngineWorker();
+  single = startEngineWorker();
+  const [pooledInfo, singleInfo] = await Promise.all([
+    pooled.call('load', { spec: { ...spec, scoreWorkers: 2 } }),
+    single.call('load', { spec: { ...spec, scoreWorkers: 1 } }),
+  ]);
+  expect(pooledInfo.scoreWorkers).toBe(2);
+  expect(singleInfo.scoreWorkers).toBe(1);
+  reference = await single.call('score', { items });
+}, 120_000);
+
+afterAll(() => {
+  pooled?.terminate();
+  single?.terminate();
+});
+
+function expectSameScores(results: ScoreResult[], expected: ScoreResult[]): void {
+  expect(results).toHaveLength(expected.length);
+  results.forEach((result, i) => {
+    const want = expected[i]!;
+    expect(result.tokenIds).toEqual(want.tokenIds);
+    expect(result.spanMask).toEqual(want.spanMask);
+    result.logprobs.forEach((lp, t) => expect(Math.abs(lp - want.logprobs[t]!)).toBeLessThan(1e-6));
+    expect(Math.abs(result.meanNll - want.meanNll)).toBeLessThan(1e-6);
+  });
+}
+
+async function scoreWithProgress(client: EngineClient, texts: LossText[], signal?: AbortSignal) {
+  const progress: ScoreProgress[] = [];
+  const results = await client.call(
+    'score',
+    { items: texts },
+    { onProgress: (p) => progress.push(p), ...(signal ? { signal } : {}) },
+  );
+  return { results, progress };
+}
+
+describe('scoring pool through the engine worker', () => {
+  it('the model reports one scoring worker per core by default (at most 4)', async () => {
+    const client = startEngineWorker();
+    try {
+      const info = await client.call('load', { spec });
+      const cores = navigator.hardwareConcurrency;
+      expect(info.scoreWorkers).toBe(cores >= 2 ? Math.min(cores, 4) : 1);
+    } finally {
+      client.terminate();
+    }
+  });
+
+  it('takes over from the engine session once loaded, with the one-session scores', async () => {
+    // The first call starts the pool; the engine's session scores until a worker is ready.
+    let workers = 0;
+    for (let call = 0; call < 40 && workers < 2; call++) {
+      const { results, progress } = await scoreWithProgress(pooled, items);
+      expectSameScores(results, reference);
+      expect(progress.at(-1)).toMatchObject({ done: items.length, total: items.length });
+      workers = progress.at(-1)!.scoreWorkers ?? 0;
+    }
+    expect(workers).toBe(2);
+  });
+
+  it('stops handing out batches when cancelled, and the pool scores the next call', async () => {
+    const many = [...items, ...items, ...items, ...items];
+    const controller = new AbortController();
+    const progress: ScoreProgress[] = [];
+    const running = pooled.call(
+      'score',
+      { items: many },
+      {
+        signal: controller.signal,
+        onProgress: (p) => {
+          progress.push(p);
+          controller.abort();
+        },
+      },
+    );
+    await expect(running).rejects.toMatchObject({ name: 'EngineError', code: 'cancelled' });
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)!.done).toBeLessThan(many.length);
+    const { results, progress: after } = await scoreWithProgress(pooled, items);
+    expectSameScores(results, reference);
+    expect(after.at(-1)!.scoreWorkers).toBe(2);
+  });
+});
