@@ -1,7 +1,9 @@
 // Engine benchmark, measured in one run on the embedded toy model:
 //  1. scoring throughput (tokens/s) of the transformers.js backend in Chromium (threaded wasm, in
 //     the engine worker, through the protocol) divided by onnxruntime-node's on the same texts
-//     (target ≥ 0.5);
+//     (target ≥ 0.5), for the app's default (a pool of single-thread scoring workers on a
+//     multi-core machine) and, side by side, for the engine's own session (`scoreWorkers: 1`),
+//     rounds of the two interleaved;
 //  2. sampling throughput for m = 15 candidates, batched (one decode step for all rows) versus
 //     one candidate at a time (target ≥ 4×), in Chromium and in Node, with the method's few-shot
 //     prompt and with the same question zero-shot. Batched sampling runs on the model's prefix
@@ -23,7 +25,12 @@ import { toyArith } from '../src/core/tasks/toyArith';
 import { generateToyArith } from '../src/core/tasks/toyArithData';
 import { TransformersEngine } from '../src/engine/backends/transformers';
 import type { ModelSpec, SampleOptions } from '../src/engine/types';
-import type { BrowserBenchRequest, BrowserScoreResult } from './engineBrowser';
+import type {
+  BenchEngine,
+  BrowserBenchInfo,
+  BrowserBenchRequest,
+  BrowserScoreResult,
+} from './engineBrowser';
 import { childrenCpuSeconds, ownCpuSeconds } from './engineCpu';
 import { measureSampling, warmUp, type SamplingFigures } from './engineMeasure';
 
@@ -102,9 +109,11 @@ async function main(): Promise<void> {
     args: chromiumArgs,
     headless: true,
   });
-  let device: string;
-  let webScore: BrowserScoreResult;
-  let webScoreCpu: number | null = null;
+  let bench: BrowserBenchInfo;
+  // Per engine: tokens, seconds and CPU-seconds summed over its rounds.
+  const web = new Map<BenchEngine, { tokens: number; seconds: number; cpu: number | null }>();
+  const poolWorkers = new Set<number>();
+  let difference: number;
   let webSampling: SamplingFigures[];
   try {
     const address = server.httpServer?.address();
@@ -125,18 +134,37 @@ async function main(): Promise<void> {
       samplingRounds,
     };
     type BenchPage = {
-      startEngineBench(r: BrowserBenchRequest): Promise<string>;
-      scoreEngineBench(): Promise<BrowserScoreResult>;
+      startEngineBench(r: BrowserBenchRequest): Promise<BrowserBenchInfo>;
+      scoreEngineBench(which: BenchEngine): Promise<BrowserScoreResult>;
+      scoreDifference(): Promise<number>;
       sampleEngineBench(): Promise<SamplingFigures[]>;
     };
-    device = await page.evaluate(
+    bench = await page.evaluate(
       (r) => (globalThis as unknown as BenchPage).startEngineBench(r),
       request,
     );
-    const cpuStart = childrenCpuSeconds();
-    webScore = await page.evaluate(() => (globalThis as unknown as BenchPage).scoreEngineBench());
-    const cpuEnd = childrenCpuSeconds();
-    if (cpuStart !== null && cpuEnd !== null) webScoreCpu = cpuEnd - cpuStart;
+    // The two engines alternate which goes first, so that a slow spell falls on both.
+    for (let round = 0; round < rounds; round++) {
+      const order: BenchEngine[] = round % 2 === 0 ? ['app', 'session'] : ['session', 'app'];
+      for (const which of order) {
+        const cpuStart = childrenCpuSeconds();
+        const scored = await page.evaluate(
+          (w) => (globalThis as unknown as BenchPage).scoreEngineBench(w),
+          which,
+        );
+        const cpuEnd = childrenCpuSeconds();
+        const sum = web.get(which) ?? { tokens: 0, seconds: 0, cpu: 0 };
+        sum.tokens += scored.scoreTokens;
+        sum.seconds += scored.scoreSeconds;
+        sum.cpu =
+          cpuStart === null || cpuEnd === null || sum.cpu === null
+            ? null
+            : sum.cpu + cpuEnd - cpuStart;
+        web.set(which, sum);
+        if (which === 'app') poolWorkers.add(scored.poolWorkers);
+      }
+    }
+    difference = await page.evaluate(() => (globalThis as unknown as BenchPage).scoreDifference());
     webSampling = await page.evaluate(() =>
       (globalThis as unknown as BenchPage).sampleEngineBench(),
     );
@@ -148,7 +176,17 @@ async function main(): Promise<void> {
   const rate = (tokens: number, seconds: number): string =>
     `${(tokens / seconds).toFixed(0)} tok/s`;
   const nodeScoreRate = nodeTokens / nodeScoreSeconds;
-  const webScoreRate = webScore.scoreTokens / webScore.scoreSeconds;
+  const app = web.get('app')!;
+  const session = web.get('session')!;
+  const appRate = app.tokens / app.seconds;
+  const sessionRate = session.tokens / session.seconds;
+  const workers = [...poolWorkers].join('/');
+  const appLabel =
+    bench.scoreWorkers > 1
+      ? `${bench.device}, ${bench.scoreWorkers} scoring workers of 1 thread (${workers} ran)`
+      : `${bench.device}, its own session`;
+  const webLine = (label: string, f: { tokens: number; seconds: number; cpu: number | null }) =>
+    `  chromium (${label})  ${rate(f.tokens, f.seconds)}  (${f.tokens} tokens in ${f.seconds.toFixed(2)} s${perCpu(f.tokens, f.cpu)})`;
   const perCpu = (tokens: number, cpu: number | null): string =>
     cpu === null ? '' : `, ${(tokens / cpu).toFixed(0)} tok per CPU-second`;
   const samplingLine = (where: string, f: SamplingFigures): string =>
@@ -158,8 +196,10 @@ async function main(): Promise<void> {
     '',
     'scoring',
     `  node (onnxruntime-node, cpu)   ${rate(nodeTokens, nodeScoreSeconds)}  (${nodeTokens} tokens in ${nodeScoreSeconds.toFixed(2)} s${perCpu(nodeTokens, nodeScoreCpu)})`,
-    `  chromium (${device})  ${rate(webScore.scoreTokens, webScore.scoreSeconds)}  (${webScore.scoreTokens} tokens in ${webScore.scoreSeconds.toFixed(2)} s${perCpu(webScore.scoreTokens, webScoreCpu)})`,
-    `  ratio chromium / node: ${(webScoreRate / nodeScoreRate).toFixed(2)}  (target ≥ 0.5)`,
+    webLine(`app default: ${appLabel}`, app),
+    webLine(`${bench.device}, scoreWorkers: 1, its own session`, session),
+    `  ratio chromium / node: ${(appRate / nodeScoreRate).toFixed(2)}  (app default; target ≥ 0.5); one session ${(sessionRate / nodeScoreRate).toFixed(2)}`,
+    `  app default / one session: ${(appRate / sessionRate).toFixed(2)}×  (largest log-prob difference ${difference.toExponential(1)})`,
     '',
     `sampling m = ${sample.n}: batched (one decode step for all rows${sharedPromptCache ? ', prompt cache shared through the prefix graph' : ''}) vs one candidate at a time (target ≥ 4×)`,
     ...nodeSampling.map((f) => samplingLine('node', f)),

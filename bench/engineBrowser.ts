@@ -1,10 +1,12 @@
 // The browser half of bench/engine.ts: runs inside bench/engine.html (served by the Vite dev
-// server, cross-origin isolated) and drives the real engine worker through the protocol. The
-// Node side calls the three phases one by one, so that it can read the CPU time of the scoring
-// phase alone.
+// server, cross-origin isolated) and drives the real engine worker through the protocol. Two
+// engine workers load the model: one with the app's defaults (scoring on the pool of
+// single-thread workers where the machine has several cores) and one with `scoreWorkers: 1`
+// (scoring on the engine's own threaded session), so both are measured in the same run. The Node
+// side calls the phases one by one, so that it can read the CPU time of each scoring round.
 import type { LossText } from '../src/core/types';
 import { startEngineWorker, type EngineClient } from '../src/engine/client';
-import type { ModelSpec, SampleOptions } from '../src/engine/types';
+import type { ModelSpec, SampleOptions, ScoreResult } from '../src/engine/types';
 import { measureSampling, warmUp, type SamplingFigures } from './engineMeasure';
 
 export interface BrowserBenchRequest {
@@ -19,59 +21,117 @@ export interface BrowserBenchRequest {
   samplingRounds: number;
 }
 
+/** 'app': the app's default engine; 'session': the same model with `scoreWorkers: 1`. */
+export type BenchEngine = 'app' | 'session';
+
+export interface BrowserBenchInfo {
+  device: string;
+  /** Scoring workers of the app's default engine (1: its own session). */
+  scoreWorkers: number;
+}
+
 export interface BrowserScoreResult {
   scoreTokens: number;
   scoreSeconds: number;
+  /** Pool workers that scored batches of the round (0: the engine's session alone). */
+  poolWorkers: number;
 }
 
-let client: EngineClient | null = null;
+const clients = new Map<BenchEngine, EngineClient>();
+const lastResults = new Map<BenchEngine, ScoreResult[]>();
 let request: BrowserBenchRequest | null = null;
 
-function sample(prompt: string, options: SampleOptions) {
-  if (!client) throw new Error('startEngineBench first');
-  return client.call('sample', { prompt, options });
+function client(which: BenchEngine): EngineClient {
+  const found = clients.get(which);
+  if (!found) throw new Error('startEngineBench first');
+  return found;
 }
 
-/** Starts the worker, loads the model and warms up; returns the device label. */
-async function startEngineBench(r: BrowserBenchRequest): Promise<string> {
+function sample(prompt: string, options: SampleOptions) {
+  return client('app').call('sample', { prompt, options });
+}
+
+/** Starts both workers, loads the model and warms up; returns the app engine's device. */
+async function startEngineBench(r: BrowserBenchRequest): Promise<BrowserBenchInfo> {
   request = r;
-  client = startEngineWorker();
-  const info = await client.call('load', { spec: r.spec });
+  clients.set('app', startEngineWorker());
+  clients.set('session', startEngineWorker());
+  const [info] = await Promise.all([
+    client('app').call('load', { spec: r.spec }),
+    client('session').call('load', { spec: { ...r.spec, scoreWorkers: 1 } }),
+  ]);
+  const scoreWorkers = info.scoreWorkers ?? 1;
+  // The pool loads in the background of the first scoring call; wait until all its workers score.
+  const started = performance.now();
+  for (let workers = scoreWorkers > 1 ? 0 : 1; workers < scoreWorkers;) {
+    if (performance.now() - started > 90_000) throw new Error('the scoring pool did not start');
+    await client('app').call(
+      'score',
+      { items: r.items },
+      { onProgress: (p) => (workers = p.scoreWorkers ?? workers) },
+    );
+  }
   await warmUp(r.warmUpSeconds, async () => {
-    await client!.call('score', { items: r.items.slice(0, 16) });
+    await client('app').call('score', { items: r.items });
+    await client('session').call('score', { items: r.items });
     for (const prompt of r.prompts) await sample(prompt, { ...r.sample, indices: [0] });
   });
-  return info.device;
+  return { device: info.device, scoreWorkers };
 }
 
-async function scoreEngineBench(): Promise<BrowserScoreResult> {
-  if (!client || !request) throw new Error('startEngineBench first');
-  let scoreTokens = 0;
-  const scoreStart = performance.now();
-  for (let round = 0; round < request.rounds; round++) {
-    const results = await client.call('score', { items: request.items });
-    scoreTokens += results.reduce((sum, r) => sum + r.tokenIds.length, 0);
-  }
-  return { scoreTokens, scoreSeconds: (performance.now() - scoreStart) / 1000 };
+/** One scoring round of all texts on one of the two engines. */
+async function scoreEngineBench(which: BenchEngine): Promise<BrowserScoreResult> {
+  if (!request) throw new Error('startEngineBench first');
+  let poolWorkers = 0;
+  const start = performance.now();
+  const results = await client(which).call(
+    'score',
+    { items: request.items },
+    { onProgress: (p) => (poolWorkers = p.scoreWorkers ?? 0) },
+  );
+  const scoreSeconds = (performance.now() - start) / 1000;
+  lastResults.set(which, results);
+  const scoreTokens = results.reduce((sum, r) => sum + r.tokenIds.length, 0);
+  return { scoreTokens, scoreSeconds, poolWorkers };
 }
 
-/** Sampling figures for every prompt; ends the worker. */
+/** The largest difference of a log-prob between the two engines' last rounds. */
+function scoreDifference(): number {
+  const app = lastResults.get('app');
+  const session = lastResults.get('session');
+  if (!app || !session) throw new Error('score on both engines first');
+  let largest = 0;
+  app.forEach((result, i) =>
+    result.logprobs.forEach((lp, t) => {
+      largest = Math.max(largest, Math.abs(lp - (session[i]?.logprobs[t] ?? NaN)));
+    }),
+  );
+  return largest;
+}
+
+/** Sampling figures for every prompt (app engine); ends both workers. */
 async function sampleEngineBench(): Promise<SamplingFigures[]> {
-  if (!client || !request) throw new Error('startEngineBench first');
+  if (!request) throw new Error('startEngineBench first');
   try {
     const sampling: SamplingFigures[] = [];
     for (const prompt of request.prompts) {
-      const promptTokens = (await client.call('tokenize', { text: prompt, addBos: true })).length;
+      const promptTokens = (await client('app').call('tokenize', { text: prompt, addBos: true }))
+        .length;
       sampling.push(
         await measureSampling(sample, prompt, promptTokens, request.sample, request.samplingRounds),
       );
     }
     return sampling;
   } finally {
-    client.terminate();
-    client = null;
+    for (const c of clients.values()) c.terminate();
+    clients.clear();
   }
 }
 
-Object.assign(globalThis, { startEngineBench, scoreEngineBench, sampleEngineBench });
+Object.assign(globalThis, {
+  startEngineBench,
+  scoreEngineBench,
+  scoreDifference,
+  sampleEngineBench,
+});
 document.title = 'engine bench ready';
