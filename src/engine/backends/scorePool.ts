@@ -46,7 +46,7 @@ export const MAX_POOL_WORKERS = 4;
 /** Models above this many bytes of ONNX files keep to the engine's session. */
 export const MAX_POOL_MODEL_BYTES = 200 * 1024 * 1024;
 /** Fewest texts per batch when a call is spread over the pool. */
-const MIN_POOL_BATCH = 4;
+const MIN_POOL_BATCH = 2;
 /** Batches per pool worker a call is cut into, so that the last ones end close together. */
 const BATCHES_PER_WORKER = 4;
 

@@ -227,9 +227,12 @@ describe('pool size', () => {
     expect(() => poolSize({ ...base, requested: 0 })).toThrow(/positive integer/);
   });
 
-  it('cuts a call into about four batches per worker, 4 to 32 texts each', () => {
+  it('cuts a call into about four batches per worker, 2 to 32 texts each', () => {
     expect(poolBatchSize(96, 2, 32)).toBe(12);
-    expect(poolBatchSize(10, 2, 32)).toBe(4);
+    // The pipeline's calls of 8 texts: two batches for each of 2 workers, one for each of 4.
+    expect(poolBatchSize(8, 2, 32)).toBe(2);
+    expect(poolBatchSize(8, 4, 32)).toBe(2);
+    expect(poolBatchSize(3, 2, 32)).toBe(2);
     expect(poolBatchSize(4000, 4, 32)).toBe(32);
   });
 });
