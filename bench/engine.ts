@@ -3,7 +3,7 @@
 //     the engine worker, through the protocol) divided by onnxruntime-node's on the same texts
 //     (target ≥ 0.5), for the app's default (a pool of single-thread scoring workers on a
 //     multi-core machine) and, side by side, for the engine's own session (`scoreWorkers: 1`),
-//     rounds of the two interleaved;
+//     rounds of the two interleaved; and both again in calls of 8 texts, as the pipeline scores;
 //  2. sampling throughput for m = 15 candidates, batched (one decode step for all rows) versus
 //     one candidate at a time (target ≥ 4×), in Chromium and in Node, with the method's few-shot
 //     prompt and with the same question zero-shot. Batched sampling runs on the model's prefix
@@ -45,6 +45,8 @@ const { values } = parseArgs({
   },
 });
 const modelId = values.model;
+/** Texts per scoring call of the pipeline (src/pipeline/runner.ts, scoreBatchSize). */
+const PIPELINE_CALL_SIZE = 8;
 const root = resolve(import.meta.dirname, '..');
 
 async function main(): Promise<void> {
@@ -110,8 +112,9 @@ async function main(): Promise<void> {
     headless: true,
   });
   let bench: BrowserBenchInfo;
-  // Per engine: tokens, seconds and CPU-seconds summed over its rounds.
-  const web = new Map<BenchEngine, { tokens: number; seconds: number; cpu: number | null }>();
+  // Per engine and call size: tokens, seconds and CPU-seconds summed over its rounds.
+  type Sum = { tokens: number; seconds: number; cpu: number | null };
+  const web = new Map<string, Sum>();
   const poolWorkers = new Set<number>();
   let difference: number;
   let webSampling: SamplingFigures[];
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
     };
     type BenchPage = {
       startEngineBench(r: BrowserBenchRequest): Promise<BrowserBenchInfo>;
-      scoreEngineBench(which: BenchEngine): Promise<BrowserScoreResult>;
+      scoreEngineBench(which: BenchEngine, callSize?: number): Promise<BrowserScoreResult>;
       scoreDifference(): Promise<number>;
       sampleEngineBench(): Promise<SamplingFigures[]>;
     };
@@ -146,22 +149,26 @@ async function main(): Promise<void> {
     // The two engines alternate which goes first, so that a slow spell falls on both.
     for (let round = 0; round < rounds; round++) {
       const order: BenchEngine[] = round % 2 === 0 ? ['app', 'session'] : ['session', 'app'];
-      for (const which of order) {
+      for (const [which, callSize] of order.flatMap((w) => [
+        [w, undefined] as const,
+        [w, PIPELINE_CALL_SIZE] as const,
+      ])) {
         const cpuStart = childrenCpuSeconds();
         const scored = await page.evaluate(
-          (w) => (globalThis as unknown as BenchPage).scoreEngineBench(w),
-          which,
+          ([w, size]) => (globalThis as unknown as BenchPage).scoreEngineBench(w, size),
+          [which, callSize] as const,
         );
         const cpuEnd = childrenCpuSeconds();
-        const sum = web.get(which) ?? { tokens: 0, seconds: 0, cpu: 0 };
+        const key = `${which}:${callSize ?? 'all'}`;
+        const sum = web.get(key) ?? { tokens: 0, seconds: 0, cpu: 0 };
         sum.tokens += scored.scoreTokens;
         sum.seconds += scored.scoreSeconds;
         sum.cpu =
           cpuStart === null || cpuEnd === null || sum.cpu === null
             ? null
             : sum.cpu + cpuEnd - cpuStart;
-        web.set(which, sum);
-        if (which === 'app') poolWorkers.add(scored.poolWorkers);
+        web.set(key, sum);
+        if (which === 'app' && callSize === undefined) poolWorkers.add(scored.poolWorkers);
       }
     }
     difference = await page.evaluate(() => (globalThis as unknown as BenchPage).scoreDifference());
@@ -176,8 +183,10 @@ async function main(): Promise<void> {
   const rate = (tokens: number, seconds: number): string =>
     `${(tokens / seconds).toFixed(0)} tok/s`;
   const nodeScoreRate = nodeTokens / nodeScoreSeconds;
-  const app = web.get('app')!;
-  const session = web.get('session')!;
+  const app = web.get('app:all')!;
+  const session = web.get('session:all')!;
+  const appCalls = web.get(`app:${PIPELINE_CALL_SIZE}`)!;
+  const sessionCalls = web.get(`session:${PIPELINE_CALL_SIZE}`)!;
   const appRate = app.tokens / app.seconds;
   const sessionRate = session.tokens / session.seconds;
   const workers = [...poolWorkers].join('/');
@@ -185,7 +194,7 @@ async function main(): Promise<void> {
     bench.scoreWorkers > 1
       ? `${bench.device}, ${bench.scoreWorkers} scoring workers of 1 thread (${workers} ran)`
       : `${bench.device}, its own session`;
-  const webLine = (label: string, f: { tokens: number; seconds: number; cpu: number | null }) =>
+  const webLine = (label: string, f: Sum) =>
     `  chromium (${label})  ${rate(f.tokens, f.seconds)}  (${f.tokens} tokens in ${f.seconds.toFixed(2)} s${perCpu(f.tokens, f.cpu)})`;
   const perCpu = (tokens: number, cpu: number | null): string =>
     cpu === null ? '' : `, ${(tokens / cpu).toFixed(0)} tok per CPU-second`;
@@ -200,6 +209,7 @@ async function main(): Promise<void> {
     webLine(`${bench.device}, scoreWorkers: 1, its own session`, session),
     `  ratio chromium / node: ${(appRate / nodeScoreRate).toFixed(2)}  (app default; target ≥ 0.5); one session ${(sessionRate / nodeScoreRate).toFixed(2)}`,
     `  app default / one session: ${(appRate / sessionRate).toFixed(2)}×  (largest log-prob difference ${difference.toExponential(1)})`,
+    `  in calls of ${PIPELINE_CALL_SIZE} texts (the pipeline's): app default ${rate(appCalls.tokens, appCalls.seconds)}${perCpu(appCalls.tokens, appCalls.cpu)}; one session ${rate(sessionCalls.tokens, sessionCalls.seconds)}${perCpu(sessionCalls.tokens, sessionCalls.cpu)}: ${(appCalls.tokens / appCalls.seconds / (sessionCalls.tokens / sessionCalls.seconds)).toFixed(2)}×`,
     '',
     `sampling m = ${sample.n}: batched (one decode step for all rows${sharedPromptCache ? ', prompt cache shared through the prefix graph' : ''}) vs one candidate at a time (target ≥ 4×)`,
     ...nodeSampling.map((f) => samplingLine('node', f)),
