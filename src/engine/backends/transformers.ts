@@ -730,10 +730,15 @@ class LoadTracker {
     this.emit('ready');
   }
 
-  /** Total size of the files whose name passes `test` (0 when their sizes were not reported). */
+  /**
+   * Total size of the files whose name passes `test`: their reported sizes, or the bytes that
+   * arrived where a server sent no length (0 when neither was reported).
+   */
   bytesOf(test: (file: string) => boolean): number {
     let bytes = 0;
-    for (const [file, entry] of this.files) if (test(file)) bytes += entry.total;
+    for (const [file, entry] of this.files) {
+      if (test(file)) bytes += Math.max(entry.total, entry.loaded);
+    }
     return bytes;
   }
 
