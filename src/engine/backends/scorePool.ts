@@ -94,8 +94,19 @@ export class ScorePool {
   private onChange: (() => void) | null = null;
 
   constructor(size: number, spawn: () => PoolWorker, request: PoolLoadRequest) {
+    const started: PoolWorker[] = [];
+    const start = (): PoolWorker => {
+      try {
+        started.push(spawn());
+        return started.at(-1) as PoolWorker;
+      } catch (error) {
+        // Workers that did start are not left running.
+        for (const worker of started) worker.terminate();
+        throw error;
+      }
+    };
     this.slots = Array.from({ length: size }, () => {
-      const slot: Slot = { worker: spawn(), state: 'loading', job: null };
+      const slot: Slot = { worker: start(), state: 'loading', job: null };
       slot.worker.addEventListener('message', (event) =>
         this.receive(slot, event.data as PoolReply),
       );

@@ -299,9 +299,8 @@ export class TransformersEngine implements Engine {
       const size = poolBatchSize(prepared.length, loaded.poolPlan.size, SCORE_MAX_BATCH);
       const poolBatches = planScoreBatches(prepared, vocab, size);
       if (poolBatches.length >= 2) {
-        const { size: workers, spawn, request } = loaded.poolPlan;
-        pool = loaded.pool ??= new ScorePool(workers, spawn, request);
-        batches = poolBatches;
+        pool = loaded.pool ??= startPool(loaded);
+        if (pool) batches = poolBatches;
       }
     }
     const started = now();
@@ -684,6 +683,20 @@ async function planPool(spec: ModelSpec, modelBytes: number): Promise<LoadedMode
     ...(spec.revision ? { revision: spec.revision } : {}),
   };
   return { size, request, spawn: spawnScoreWorker };
+}
+
+/** Starts the model's scoring pool; null (and no pool for this model) where workers cannot start. */
+function startPool(loaded: LoadedModel): ScorePool | null {
+  const plan = loaded.poolPlan;
+  if (!plan) return null;
+  try {
+    return new ScorePool(plan.size, plan.spawn, plan.request);
+  } catch (error) {
+    // E.g. a browser whose workers cannot start workers.
+    console.warn(`Scoring stays on the engine's own session: ${String(error)}`);
+    loaded.poolPlan = null;
+    return null;
+  }
 }
 
 async function hasWebGpu(): Promise<boolean> {

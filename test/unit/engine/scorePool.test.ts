@@ -200,6 +200,19 @@ describe('ScorePool', () => {
     expect(pool.alive).toBe(true);
   });
 
+  it('does not leave workers running when one cannot start', () => {
+    const started: FakeWorker[] = [];
+    const spawn = (): FakeWorker => {
+      if (started.length === 2) throw new Error('no nested workers here');
+      const worker = new FakeWorker(`w${started.length}`);
+      started.push(worker);
+      return worker;
+    };
+    const request = { modelId: 'm', localModelPath: '/', allowRemoteModels: false };
+    expect(() => new ScorePool(3, spawn, { ...request, sessionOptions: {} })).toThrow(/nested/);
+    expect(started.map((w) => w.terminated)).toEqual([true, true]);
+  });
+
   it('terminates its workers when disposed', () => {
     const { pool, workers } = newPool(3);
     pool.dispose();
