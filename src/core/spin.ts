@@ -105,6 +105,9 @@ export interface SpinIterationSettings {
   generation: { temperature: number; topP: number; maxNewTokens: number };
 }
 
+/** Epochs per SPIN iteration in the official recipe. */
+export const SPIN_OFFICIAL_EPOCHS = 3;
+
 /**
  * The official schedule: β = 0.1 (iteration 3: 5.0); lr 5e-7 for iterations 0–1, 1e-7 for 2–3;
  * RMSprop, linear schedule, warm-up 0.1, global batch 64. Iterations after 3 (beyond the paper)

@@ -134,6 +134,10 @@ describe('SPIN iterations from the notebook', () => {
     await page.getByTestId('spin-count').fill(String(PROMPTS));
     await page.getByTestId('spin-epochs').fill('1');
     await page.getByTestId('spin-max-tokens').fill('40');
+    // Both travel with the notebook, so a shared link runs the same iterations.
+    await expect
+      .poll(async () => (await decodeNotebook(page.url())).recipe.trainer.spin)
+      .toMatchObject({ epochs: 1, maxNewTokens: 40 });
     await page.getByTestId('spin-run').click();
     await expect.poll(state, { timeout: 240_000 }).toBe('1 iteration trained');
     const first = await shownPairs();

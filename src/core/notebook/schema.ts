@@ -207,6 +207,10 @@ const trainerSchema = z.strictObject({
     beta: z.number().gt(0).max(100),
     /** The SPIN iteration to run next (0: start from the SFT model). */
     iteration: z.number().int().min(0).max(100),
+    /** Epochs per iteration (absent: the official 3). */
+    epochs: z.number().int().min(1).max(100).optional(),
+    /** New tokens per generated response (absent: the official 256). */
+    maxNewTokens: z.number().int().min(1).max(4096).optional(),
   }),
 });
 

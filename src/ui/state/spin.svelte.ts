@@ -6,7 +6,7 @@
 // browser's model cache for the next iteration. The series lives in IndexedDB, so a reload keeps
 // the finished iterations and re-attaches to a job still running on the trainer.
 import type { Recipe } from '../../core/notebook';
-import { spinSchedule } from '../../core/spin';
+import { SPIN_OFFICIAL_EPOCHS, spinSchedule } from '../../core/spin';
 import { openStore, type Store } from '../../data/store';
 import type { ModelInfo } from '../../engine/types';
 import {
@@ -83,10 +83,23 @@ class SpinState {
   sourceKind = $state<SpinSource['kind']>('train');
   start = $state(0);
   count = $state(8);
-  /** Epochs per iteration (not part of the notebook's trainer settings; official SPIN: 3). */
-  epochs = $state(3);
-  /** New tokens per response (official: 256). */
-  maxNewTokens = $state(spinSchedule(0).generation.maxNewTokens);
+  /** Epochs per iteration: the notebook's, else the official 3. */
+  get epochs(): number {
+    return notebookState.notebook.recipe.trainer.spin.epochs ?? SPIN_OFFICIAL_EPOCHS;
+  }
+  set epochs(value: number) {
+    notebookState.updateRecipe((r) => (r.trainer.spin.epochs = value));
+  }
+  /** New tokens per response: the notebook's, else the official 256. */
+  get maxNewTokens(): number {
+    return (
+      notebookState.notebook.recipe.trainer.spin.maxNewTokens ??
+      spinSchedule(0).generation.maxNewTokens
+    );
+  }
+  set maxNewTokens(value: number) {
+    notebookState.updateRecipe((r) => (r.trainer.spin.maxNewTokens = value));
+  }
   evaluationLimit = $state(20);
 
   phase = $state<SpinPhase>('idle');

@@ -157,7 +157,11 @@ export function randomNotebook(rng: Rng): Notebook {
         gradientAccumulation: rng.int(1, 16),
         maxLength: rng.int(16, 2048),
         seed: rng.nextUint32(),
-        spin: { beta: rng.int(1, 500) / 100, iteration: rng.int(0, 3) },
+        spin: {
+          beta: rng.int(1, 500) / 100,
+          iteration: rng.int(0, 3),
+          ...(rng.next() < 0.5 ? { epochs: rng.int(1, 10), maxNewTokens: rng.int(16, 512) } : {}),
+        },
       },
     },
     ui: {

@@ -157,6 +157,24 @@ describe('recipeHash', () => {
     expect(recipeHash(changed)).not.toBe(recipeHash(notebook.recipe));
   });
 
+  it('carries SPIN epochs and response length when set, and keeps older links valid without them', () => {
+    const recipe = defaultRecipe();
+    expect(recipe.trainer.spin.epochs).toBeUndefined();
+    const withSpin = structuredClone(recipe);
+    withSpin.trainer.spin.epochs = 2;
+    withSpin.trainer.spin.maxNewTokens = 128;
+    expect(notebookSchema.shape.recipe.parse(withSpin).trainer.spin).toEqual({
+      beta: 0.1,
+      iteration: 0,
+      epochs: 2,
+      maxNewTokens: 128,
+    });
+    expect(recipeHash(withSpin)).not.toBe(recipeHash(recipe));
+    const bad = structuredClone(recipe);
+    bad.trainer.spin.epochs = 0;
+    expect(() => recipeHash(bad)).toThrow(/recipe\.trainer\.spin\.epochs/);
+  });
+
   it('refuses an invalid recipe', () => {
     const bad = { ...defaultRecipe(), task: 'chess' } as unknown as ReturnType<
       typeof defaultRecipe
