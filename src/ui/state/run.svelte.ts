@@ -307,22 +307,22 @@ export class RunState {
   }
 
   /**
-   * Read a D_q or D_v file (JSONL, CSV or Parquet) for the column-mapping form. Throws the
-   * loader's message (every bad line numbered) and changes nothing.
+   * Read a D_q or D_v file (JSONL, CSV or Parquet) for the column-mapping form, in a worker so
+   * that a large file does not freeze the page. Throws the loader's message (every bad line
+   * numbered), or says that the reader stopped, and changes nothing.
    */
   async readFileChoice(file: File, kind: DatasetKind, recipe: Recipe): Promise<FileChoice> {
-    const [{ readTableFile }, { describeColumns, proposeMapping, TASK_COLUMNS }] =
-      await Promise.all([
-        import('../../data/datasets/files'),
-        import('../../data/datasets/mapping'),
-      ]);
-    const table = await readTableFile(file, file.name);
+    const [{ readTableFileOffPage }, { proposeMapping, TASK_COLUMNS }] = await Promise.all([
+      import('../tableFileClient'),
+      import('../../data/datasets/mapping'),
+    ]);
+    const { table, columns } = await readTableFileOffPage(file);
     const taskColumns = TASK_COLUMNS[recipe.task];
     const taskFits = proposeMapping(taskColumns, { kind, task: recipe.task }).mapping;
     return {
       kind,
       table,
-      columns: describeColumns(table),
+      columns,
       proposal: proposeMapping(table.columns, { kind, task: recipe.task }),
       taskColumns,
       taskReadable:
