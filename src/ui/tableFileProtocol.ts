@@ -8,7 +8,7 @@ import type { ColumnInfo } from '../data/datasets/mapping';
 /** About this many bytes of the file's rows per message (estimated from the file's size). */
 export const ROW_CHUNK_BYTES = 1024 * 1024;
 /** At most this many rows per message, however short the rows. */
-export const ROW_CHUNK_MAX = 5000;
+export const ROW_CHUNK_MAX = 2000;
 
 /** page → worker: read this file (under this name, for messages). */
 export interface TableFileRequest {
