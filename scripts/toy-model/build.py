@@ -66,7 +66,10 @@ def main() -> None:
     parser.add_argument("--work", default=".cache/toy-model", help="scratch folder")
     parser.add_argument("--eval-items", type=int, default=200, help="test questions to evaluate")
     parser.add_argument("--steps", type=int, default=TRAINING["steps"],
-                        help="training steps (only change it for a quick smoke test)")
+                        help="training steps (the shipped model: 1000)")
+    parser.add_argument("--shortcut-share", type=float, default=0.0,
+                        help="share of training items written in the one-line style of "
+                             "data.shortcut_rationale (an experiment; the shipped model uses 0)")
     parser.add_argument("--resume", action="store_true",
                         help="reuse the trained weights in --work instead of training again")
     args = parser.parse_args()
@@ -90,6 +93,8 @@ def main() -> None:
 
     config = ToyConfig(vocab_size=tokenizer.vocab_size, **ARCHITECTURE)
     training = {**TRAINING, "steps": args.steps}
+    if args.shortcut_share:
+        training["shortcut_share"] = args.shortcut_share
     checkpoint = f"{args.work}/model.pt"
     if args.resume:
         model = ToyLlama(config)

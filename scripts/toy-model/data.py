@@ -6,10 +6,14 @@
   Half of them start with the task's three official exemplars, as every real prompt does.
 - Loss-text documents: "<s>Q: <question>\\nA: </s><rationale>" (the method's §5 scoring format,
   with the EOS string between "A: " and the answer), so that scoring that text is meaningful.
+
+For experiments, a share of the training items (`shortcut_share`, 0 for the shipped model) can
+be written in a one-line style instead (see `shortcut_rationale`); each item keeps one style.
 """
 
 import json
 import random
+import re
 
 from tokenizer import BOS_ID, EOS_ID, Tokenizer
 
@@ -33,6 +37,43 @@ def fewshot_prompt(exemplars: list, question: str) -> str:
     return "\n".join(block_text(e) for e in exemplars) + "\nQ: " + question + "\nA: "
 
 
+EQUATION = re.compile(r"(\d+) ([-+*]) (\d+) = (\d+)")
+
+
+def shortcut_rationale(item: dict) -> str:
+    """The same problem solved in one line, without the intermediate totals:
+    "So Sam has 4 * 8 - 9 = 23 rocks now. The answer is 23."
+
+    For experiments only (build.py --shortcut-share; the shipped model uses none): a model
+    trained on a mix of this step-skipping style and the step-by-step one, to see whether
+    self-improvement moves it towards the more reliable style. What it did is recorded in
+    docs/results-toy.md.
+    """
+    rationale = item["rationale"]
+    equations = EQUATION.findall(rationale)
+    first_sentence = rationale.split(". ")[0]
+    if EQUATION.search(first_sentence):  # "Sam has 4 packs of 8 rocks, so … 4 * 8 = 32 rocks."
+        a, _, b, _ = equations[0]
+        expression, rest = f"{a} * {b}", equations[1:]
+    else:  # "Sam starts with 12 rocks." / "At first Sam has 12 rocks."
+        expression, rest = re.search(r"\d+", first_sentence).group(0), equations
+    i = 0
+    while i < len(rest):
+        a, op, b, _ = rest[i]
+        if op == "*":  # "buys 3 * 6 = 18 more, so 13 + 18 = 31": one term, two equations
+            expression += f" + {a} * {b}"
+            i += 2
+        else:
+            expression += f" {op} {b}"
+            i += 1
+    answer = item["answer"]
+    if eval(expression) != answer:  # noqa: S307 (digits and + - * only, from our own generator)
+        raise ValueError(f"shortcut {expression} != {answer} for {rationale!r}")
+    name = item["question"].split(" ")[0]
+    obj = re.search(r"How many (.+) does ", item["question"]).group(1)
+    return f"So {name} has {expression} = {answer} {obj} now. The answer is {answer}."
+
+
 def loss_text(question: str, rationale: str) -> str:
     """The method's scored text (§5), without BOS: "Q: q\\nA: </s>rationale"."""
     return f"Q: {question}\nA: </s>{rationale}"
@@ -42,10 +83,14 @@ class DocumentSampler:
     """Draws training sequences (lists of token ids) from a seeded stream of documents."""
 
     def __init__(self, tokenizer: Tokenizer, items: list, exemplars: list, seed: int,
-                 loss_doc_share: float = 0.15):
+                 loss_doc_share: float = 0.15, shortcut_share: float = 0.0):
         self.tokenizer = tokenizer
         self.rng = random.Random(seed)
         self.loss_doc_share = loss_doc_share
+        # Each training item keeps one style, drawn once with its own seeded stream.
+        style_rng = random.Random(seed + 1)
+        items = [{**it, "rationale": shortcut_rationale(it)}
+                 if style_rng.random() < shortcut_share else it for it in items]
         # Block boundaries fall on "\n", which is its own token, so tokenising blocks one at a
         # time and joining them with the "\n" id gives the same ids as tokenising the whole text.
         self.newline = tokenizer.encode("\n", add_bos=False)

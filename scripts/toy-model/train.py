@@ -29,6 +29,7 @@ def lr_at(step: int, steps: int, peak: float, warmup: int, floor: float) -> floa
 
 def train(config: ToyConfig, tokenizer, train_items: list, exemplars: list, *, seed: int,
           steps: int, batch_size: int, seq_len: int, peak_lr: float, warmup: int = 100,
+          shortcut_share: float = 0.0,
           weight_decay: float = 0.1, monitor_items=None, monitor_every: int = 0,
           on_monitor=None, log=print) -> ToyLlama:
     """Returns the trained model; logs loss and, every `monitor_every` steps, greedy accuracy."""
@@ -41,7 +42,8 @@ def train(config: ToyConfig, tokenizer, train_items: list, exemplars: list, *, s
         [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
         lr=peak_lr, betas=(0.9, 0.95), eps=1e-8,
     )
-    sampler = DocumentSampler(tokenizer, train_items, exemplars, seed=seed + 1)
+    sampler = DocumentSampler(tokenizer, train_items, exemplars, seed=seed + 1,
+                              shortcut_share=shortcut_share)
     params = sum(p.numel() for p in model.parameters())
     log(f"model: {params} parameters; {steps} steps of {batch_size} x {seq_len} tokens")
     start = time.time()
