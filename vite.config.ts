@@ -22,7 +22,7 @@ export default defineConfig({
   worker: { format: 'es' },
   // The engine worker imports transformers.js lazily; pre-bundle it up front so that the dev
   // server does not discover it mid-session and reload the page.
-  optimizeDeps: { include: ['@huggingface/transformers'] },
+  optimizeDeps: { include: ['@huggingface/transformers', 'hyparquet-writer'] },
   build: { target: 'es2022', sourcemap: true },
   test: {
     reporters: ['default', './test/summary-reporter.ts'],
