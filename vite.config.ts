@@ -20,8 +20,9 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders, port: 4173 },
   worker: { format: 'es' },
-  // The engine worker imports transformers.js lazily; pre-bundle it up front so that the dev
-  // server does not discover it mid-session and reload the page.
+  // Pre-bundled up front, so that the dev server does not discover them mid-session and reload
+  // the page: transformers.js (imported lazily by the engine worker) and hyparquet-writer (a
+  // browser test's).
   optimizeDeps: { include: ['@huggingface/transformers', 'hyparquet-writer'] },
   build: { target: 'es2022', sourcemap: true },
   test: {
