@@ -74,6 +74,9 @@ export default defineConfig({
           globalSetup: ['test/e2e/serve-built-app.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
+          // A page's own timers (a cell polling its trainer, a debounced URL) run late when the
+          // whole suite shares two cores: polls wait up to 20 s instead of 1 s.
+          expect: { poll: { timeout: 20_000 } },
         },
       },
     ],
