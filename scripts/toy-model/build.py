@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import sys
 import time
 
@@ -23,7 +24,8 @@ import torch
 sys.dont_write_bytecode = True  # no __pycache__ folders in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from data import HELD_OUT_TRAIN_ITEMS, block_text, fewshot_prompt, load_jsonl, loss_text  # noqa: E402
+from data import HELD_OUT_TRAIN_ITEMS, block_text, fewshot_prompt, load_jsonl, loss_text, \
+    misconceive  # noqa: E402
 from evaluate import evaluate, format_result, generate  # noqa: E402
 from export import run_node_check, write_model_folder, write_reference_cases  # noqa: E402
 from export_prefix import check_prefix_graph  # noqa: E402
@@ -32,6 +34,7 @@ from tokenizer import Tokenizer, train_bpe  # noqa: E402
 from train import train  # noqa: E402
 
 SEED = 1234
+MISCONCEPTION_SEED = 99
 MODEL_ID = "toy-arith"
 ARCHITECTURE = dict(
     hidden_size=192,
@@ -70,6 +73,9 @@ def main() -> None:
     parser.add_argument("--shortcut-share", type=float, default=0.0,
                         help="share of training items written in the one-line style of "
                              "data.shortcut_rationale (an experiment; the shipped model uses 0)")
+    parser.add_argument("--misconception-share", type=float, default=0.0,
+                        help="chance that a taking-away step of a training item adds instead "
+                             "(data.misconceive; an experiment; the shipped model uses 0)")
     parser.add_argument("--resume", action="store_true",
                         help="reuse the trained weights in --work instead of training again")
     args = parser.parse_args()
@@ -84,6 +90,9 @@ def main() -> None:
     test = load_jsonl(f"{args.data}/test.jsonl")
     exemplars = load_jsonl(f"{args.data}/exemplars.jsonl")
     train_items = train_all[HELD_OUT_TRAIN_ITEMS:]
+    if args.misconception_share:
+        rng = random.Random(MISCONCEPTION_SEED)
+        train_items = [misconceive(it, rng, args.misconception_share) for it in train_items]
     log(f"data: {len(train_items)} training items (train[{HELD_OUT_TRAIN_ITEMS}:]), "
         f"{len(validation)} validation, {len(test)} test")
 
@@ -162,6 +171,8 @@ def main() -> None:
         "architecture": {**ARCHITECTURE, "vocab_size": tokenizer.vocab_size,
                          "parameters": sum(p.numel() for p in model.parameters())},
         "training": {**training, "train_items": len(train_items),
+                     **({"misconception_share": args.misconception_share}
+                        if args.misconception_share else {}),
                      "held_out_train_items": HELD_OUT_TRAIN_ITEMS,
                      "cpu_seconds": round(train_cpu), "wall_seconds": round(train_wall),
                      "threads": 1, "torch": torch.__version__, "python": platform.python_version()},

@@ -7,8 +7,9 @@
 - Loss-text documents: "<s>Q: <question>\\nA: </s><rationale>" (the method's §5 scoring format,
   with the EOS string between "A: " and the answer), so that scoring that text is meaningful.
 
-For experiments, a share of the training items (`shortcut_share`, 0 for the shipped model) can
-be written in a one-line style instead (see `shortcut_rationale`); each item keeps one style.
+For experiments (the shipped model uses neither): a share of the training items can be written in
+a one-line style (`shortcut_share`, see `shortcut_rationale`), and taking-away steps can carry a
+misconception (`misconceive`).
 """
 
 import json
@@ -72,6 +73,52 @@ def shortcut_rationale(item: dict) -> str:
     name = item["question"].split(" ")[0]
     obj = re.search(r"How many (.+) does ", item["question"]).group(1)
     return f"So {name} has {expression} = {answer} {obj} now. The answer is {answer}."
+
+
+STEP = re.compile(r"^(.*), so (\d+) ([-+]) (\d+) = (\d+)$")
+
+
+def misconceive(item: dict, rng: random.Random, share: float) -> dict:
+    """Rewrites a training item so that each taking-away step carries, with probability `share`,
+    a misconception: "so T + N" (adding what was given away or lost); otherwise the correct
+    subtraction, written after "so", "now" or "leaving" with equal chances. Later totals and the
+    answer follow the steps as written.
+
+    For experiments only (build.py --misconception-share; the shipped model uses none). With
+    share 0.4 the misconception is the single most likely way to write such a step, so greedy
+    decoding follows it, while most samples subtract: the majority answer of 15 samples is then
+    right more often than the greedy one, the gap self-consistency and LMSI work with. What it
+    did is recorded in docs/results-toy.md.
+    """
+    rest = (1 - share) / 3
+    templates = [(share, "so", "+"), (rest, "so", "-"), (rest, "now", "-"), (rest, "leaving", "-")]
+    sentences = item["rationale"].split(". ")
+    first = sentences[0]
+    total = int(re.findall(r"\d+", first)[-1])
+    out = [first]
+    for sentence in sentences[1:]:
+        sentence = sentence.rstrip(".")
+        step = STEP.match(sentence)
+        if step:
+            prefix, _, op, amount, _ = step.groups()
+            amount = int(amount)
+            word, sign = "so", "+"
+            if op == "-":
+                draw, cumulative = rng.random(), 0.0
+                for chance, word, sign in templates:
+                    cumulative += chance
+                    if draw < cumulative:
+                        break
+            result = total + amount if sign == "+" else total - amount
+            out.append(f"{prefix}, {word} {total} {sign} {amount} = {result}")
+            total = result
+        elif sentence.startswith("So "):
+            out.append(re.sub(r"has \d+ ", f"has {total} ", sentence))
+        elif sentence.startswith("The answer is"):
+            out.append(f"The answer is {total}")
+        else:
+            raise ValueError(f"unexpected sentence {sentence!r} in {item['rationale']!r}")
+    return {**item, "rationale": ". ".join(out) + ".", "answer": total}
 
 
 def loss_text(question: str, rationale: str) -> str:

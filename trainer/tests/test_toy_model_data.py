@@ -1,6 +1,7 @@
 """The embedded model's training documents (scripts/toy-model/data.py): the one-line rationale
 style that part of the training items are written in, and its seeded share."""
 
+import random
 import unittest
 
 from trainer.toy_code import modules
@@ -42,6 +43,43 @@ class ShortcutRationaleTest(unittest.TestCase):
         broken = {**ITEMS[0], "answer": 2}
         with self.assertRaisesRegex(ValueError, "13 - 12 != 2"):
             data.shortcut_rationale(broken)
+
+
+class MisconceptionTest(unittest.TestCase):
+    def test_taking_away_steps_add_with_the_given_chance_and_later_totals_follow(self):
+        class Draws:  # stands in for random.Random: the given draws, in order
+            def __init__(self, *values):
+                self.values = list(values)
+
+            def random(self):
+                return self.values.pop(0)
+
+        max_item = ITEMS[1]  # 18 - 10, + 5, + 3 * 5
+        wrong = data.misconceive(max_item, Draws(0.1), 0.4)
+        self.assertEqual(wrong["rationale"],
+                         "Max starts with 18 toy cars. He gives 10 to Hugo, so 18 + 10 = 28. He collects "
+                         "5 more, so 28 + 5 = 33. He buys 3 * 5 = 15 more, so 33 + 15 = 48. "
+                         "The answer is 48.")
+        self.assertEqual(wrong["answer"], 48)
+        for draw, word in [(0.5, "so"), (0.7, "now"), (0.9, "leaving")]:
+            right = data.misconceive(max_item, Draws(draw), 0.4)
+            self.assertIn(f"He gives 10 to Hugo, {word} 18 - 10 = 8.", right["rationale"])
+            self.assertEqual(right["answer"], 28)
+        # Adding steps never draw; the closing "So … has N … now." follows the new total.
+        ella = data.misconceive(ITEMS[3], Draws(), 0.4)
+        self.assertEqual(ella, ITEMS[3])
+        anna = {**ITEMS[0], "rationale": ITEMS[0]["rationale"].replace(
+            " The answer", " So Anna has 1 cards now. The answer")}
+        self.assertEqual(data.misconceive(anna, Draws(0.0), 0.4)["rationale"],
+                         "Anna starts with 13 cards. She gives 12 to Ben, so 13 + 12 = 25. "
+                         "So Anna has 25 cards now. The answer is 25.")
+
+    def test_share_zero_keeps_every_answer(self):
+        rng = random.Random(3)
+        for item in ITEMS * 20:
+            rewritten = data.misconceive(item, rng, 0.0)
+            self.assertEqual(rewritten["answer"], item["answer"])
+            self.assertNotIn(" + 10 =", rewritten["rationale"])
 
 
 class StyleShareTest(unittest.TestCase):
