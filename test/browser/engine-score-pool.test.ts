@@ -21,8 +21,8 @@ const items: LossText[] = questions.flatMap((q) => [
   buildLossText(q.question, q.rationale, 'clean', '</s>'),
 ]);
 
-/** How long two pool workers may take to start when the whole suite shares two cores. */
-const POOL_START_MS = 180_000;
+/** How long two pool workers may take to start when the whole suite shares two cores (up to ~3 min seen). */
+const POOL_START_MS = 420_000;
 
 let pooled: EngineClient;
 let single: EngineClient;
