@@ -6,11 +6,11 @@ import type { z } from 'zod';
 import { TrainerError } from './errors';
 import { errorForStatus, errorOfKind, readErrorReply } from './httpErrors';
 import { trainerMessages } from './messages';
+import { pollUntilFinished } from './polling';
 import {
   checkpointSchema,
   evaluationSchema,
   eventSchema,
-  FINISHED_STATUSES,
   fileSchema,
   jobSchema,
   listSchema,
@@ -86,32 +86,12 @@ interface RequestInit2 {
   transfer?: boolean;
 }
 
-const TRANSIENT: readonly string[] = ['unreachable', 'timeout', 'server'];
-
 /** "http://host:8765/v1/" → "http://host:8765". */
 export function normalizeBaseUrl(url: string): string {
   let out = url.trim();
   while (out.endsWith('/')) out = out.slice(0, -1);
   if (out.endsWith('/v1')) out = out.slice(0, -3);
   return out;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new TrainerError('cancelled', trainerMessages.stoppedWatching()));
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new TrainerError('cancelled', trainerMessages.stoppedWatching()));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function pageOrigin(): string | null {
@@ -485,28 +465,15 @@ export class TrainerClient {
     onJob?: (job: J) => void,
   ): Promise<J> {
     let after = options.after ?? null;
-    const tolerance = options.outageToleranceMs ?? 60_000;
-    let outageSince: number | null = null;
-    for (;;) {
-      try {
-        const job = await fetchJob(options.signal);
-        const events = await this.eventsAfter(id, after, options.signal, kind);
-        for (const event of events) {
-          after = event.id;
-          options.onEvent?.(event);
-        }
-        onJob?.(job);
-        if (outageSince !== null) options.onOutage?.(null);
-        outageSince = null;
-        if ((FINISHED_STATUSES as readonly string[]).includes(job.status)) return job;
-      } catch (err) {
-        if (!(err instanceof TrainerError) || !TRANSIENT.includes(err.kind)) throw err;
-        outageSince ??= Date.now();
-        if (Date.now() - outageSince > tolerance) throw err;
-        options.onOutage?.(err);
+    return pollUntilFinished(async (signal) => {
+      const job = await fetchJob(signal);
+      for (const event of await this.eventsAfter(id, after, signal, kind)) {
+        after = event.id;
+        options.onEvent?.(event);
       }
-      await sleep(options.intervalMs ?? 1000, options.signal);
-    }
+      onJob?.(job);
+      return job;
+    }, options);
   }
 
   /**

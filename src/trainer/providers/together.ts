@@ -16,6 +16,7 @@ import { TrainerError } from '../errors';
 import { providerMessages, trainerMessages } from '../messages';
 import { errorForStatus, errorOfKind, readErrorReply } from '../httpErrors';
 import { FINISHED_STATUSES } from '../protocol';
+import { pollUntilFinished } from '../polling';
 import type { FineTuningJob, FineTuningJobRequest, JobEvent, JobStatus } from '../protocol';
 import { checkTrainingFile, TRAINING_FORMAT_NAMES, TrainingFileError } from '../trainingFile';
 import type { TrainingEndpoint } from './endpoint';
@@ -384,23 +385,6 @@ export interface TogetherClientOptions {
   timeoutMs?: number;
 }
 
-const TRANSIENT: readonly string[] = ['unreachable', 'timeout', 'server'];
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(timer);
-      reject(new TrainerError('cancelled', trainerMessages.stoppedWatching()));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', stop);
-      resolve();
-    }, ms);
-    if (signal?.aborted) stop();
-    else signal?.addEventListener('abort', stop, { once: true });
-  });
-}
-
 export class TogetherClient implements TrainingEndpoint {
   readonly baseUrl: string;
   private readonly apiKey: string;
@@ -581,31 +565,19 @@ export class TogetherClient implements TrainingEndpoint {
   async watchJob(id: string, options: WatchOptions = {}): Promise<FineTuningJob> {
     const afterIndex = options.after ? Number(options.after.split(':').pop()) : -1;
     let seen = Number.isInteger(afterIndex) ? afterIndex + 1 : 0;
-    const tolerance = options.outageToleranceMs ?? 60_000;
-    let outageSince: number | null = null;
-    for (;;) {
-      try {
-        const [raw, rawEvents] = await Promise.all([
-          this.request('GET', `/v1/fine-tunes/${encodeURIComponent(id)}`, jobReplySchema, {
-            signal: options.signal,
-          }),
-          this.rawEvents(id, options.signal),
-        ]);
-        const events = togetherEvents(id, rawEvents);
-        for (const event of events.slice(seen)) options.onEvent?.(event);
-        seen = Math.max(seen, events.length);
-        const job = togetherJob(raw, rawEvents, this.notes.get(id));
-        options.onJob?.(job);
-        if (outageSince !== null) options.onOutage?.(null);
-        outageSince = null;
-        if ((FINISHED_STATUSES as readonly string[]).includes(job.status)) return job;
-      } catch (err) {
-        if (!(err instanceof TrainerError) || !TRANSIENT.includes(err.kind)) throw err;
-        outageSince ??= Date.now();
-        if (Date.now() - outageSince > tolerance) throw err;
-        options.onOutage?.(err);
-      }
-      await sleep(options.intervalMs ?? 1000, options.signal);
-    }
+    return pollUntilFinished(async (signal) => {
+      const [raw, rawEvents] = await Promise.all([
+        this.request('GET', `/v1/fine-tunes/${encodeURIComponent(id)}`, jobReplySchema, {
+          signal,
+        }),
+        this.rawEvents(id, signal),
+      ]);
+      const events = togetherEvents(id, rawEvents);
+      for (const event of events.slice(seen)) options.onEvent?.(event);
+      seen = Math.max(seen, events.length);
+      const job = togetherJob(raw, rawEvents, this.notes.get(id));
+      options.onJob?.(job);
+      return job;
+    }, options);
   }
 }

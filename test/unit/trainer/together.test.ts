@@ -9,7 +9,7 @@ import {
   togetherModelFor,
   TrainerError,
 } from '../../../src/trainer';
-import type { JobEvent } from '../../../src/trainer';
+import type { FineTuningJob, JobEvent } from '../../../src/trainer';
 import {
   FakeTogether,
   TOGETHER_TEST_KEY as KEY,
@@ -41,6 +41,18 @@ const jsonl = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join('\n') 
 
 function client(apiKey = KEY) {
   return new TogetherClient({ baseUrl: `${baseUrl}/v1`, apiKey });
+}
+
+/** A LoRA job on the default recipe's settings, as most cases need one. */
+function createSupervisedJob(together: TogetherClient): Promise<FineTuningJob> {
+  return together.createJob(
+    supervisedJobRequest({
+      model: 'meta-llama/Meta-Llama-3-8B',
+      trainingFileId: 'file-7d0f',
+      settings: defaultRecipe().trainer,
+      lossMode: 'clean',
+    }),
+  );
 }
 
 describe('TogetherClient', () => {
@@ -145,14 +157,7 @@ describe('TogetherClient', () => {
 
   it('maps status and events to our progress, and follows a job to its end', async () => {
     const together = client();
-    const created = await together.createJob(
-      supervisedJobRequest({
-        model: 'meta-llama/Meta-Llama-3-8B',
-        trainingFileId: 'file-7d0f',
-        settings: defaultRecipe().trainer,
-        lossMode: 'clean',
-      }),
-    );
+    const created = await createSupervisedJob(together);
     const fake = jobs.get(created.id);
     if (!fake) throw new Error('job not stored');
     fake.reply['status'] = 'running';
@@ -202,14 +207,7 @@ describe('TogetherClient', () => {
 
   it('cancels a job, and a failed job carries its error event', async () => {
     const together = client();
-    const created = await together.createJob(
-      supervisedJobRequest({
-        model: 'meta-llama/Meta-Llama-3-8B',
-        trainingFileId: 'file-7d0f',
-        settings: defaultRecipe().trainer,
-        lossMode: 'clean',
-      }),
-    );
+    const created = await createSupervisedJob(together);
     const cancelling = await together.cancelJob(created.id);
     expect(requests.at(-1)).toMatchObject({
       method: 'POST',
