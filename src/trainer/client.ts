@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { TrainerError } from './errors';
 import { errorForStatus, errorOfKind, readErrorReply } from './httpErrors';
 import { trainerMessages } from './messages';
+import { readJsonReply } from './jsonReply';
 import { pollUntilFinished } from './polling';
 import {
   checkpointSchema,
@@ -232,28 +233,7 @@ export class TrainerClient {
     schema: S,
     what: string,
   ): Promise<z.infer<S>> {
-    const text = await response.text();
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new TrainerError(
-        'malformed-reply',
-        trainerMessages.notJson(what, text.slice(0, 40)),
-        response.status,
-      );
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the reply';
-      throw new TrainerError(
-        'malformed-reply',
-        trainerMessages.unexpectedReply(what, where, issue?.message ?? 'invalid'),
-        response.status,
-      );
-    }
-    return parsed.data;
+    return readJsonReply(await response.text(), response.status, schema, what);
   }
 
   private async getJson<S extends z.ZodType>(

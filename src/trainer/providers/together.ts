@@ -16,6 +16,7 @@ import { TrainerError } from '../errors';
 import { providerMessages, trainerMessages } from '../messages';
 import { errorForStatus, errorOfKind, readErrorReply } from '../httpErrors';
 import { FINISHED_STATUSES } from '../protocol';
+import { readJsonReply } from '../jsonReply';
 import { pollUntilFinished } from '../polling';
 import type { FineTuningJob, FineTuningJobRequest, JobEvent, JobStatus } from '../protocol';
 import { checkTrainingFile, TRAINING_FORMAT_NAMES, TrainingFileError } from '../trainingFile';
@@ -437,31 +438,7 @@ export class TogetherClient implements TrainingEndpoint {
     }
     const text = await response.text().catch(() => '');
     if (!response.ok) throw this.httpError(response, text, what);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new TrainerError(
-        'malformed-reply',
-        trainerMessages.notJson(`${TOGETHER_NAME} ${what}`, text.slice(0, 40)),
-        response.status,
-      );
-    }
-    const parsed = schema.safeParse(value);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'the reply';
-      throw new TrainerError(
-        'malformed-reply',
-        trainerMessages.unexpectedReply(
-          `${TOGETHER_NAME} ${what}`,
-          where,
-          issue?.message ?? 'invalid',
-        ),
-        response.status,
-      );
-    }
-    return parsed.data;
+    return readJsonReply(text, response.status, schema, `${TOGETHER_NAME} ${what}`);
   }
 
   private httpError(response: Response, text: string, what: string): TrainerError {
