@@ -4,6 +4,8 @@ Run through `npm run build:toy-model`, which first dumps the task's splits to JS
 project's own generator, then calls:
     /usr/bin/python3 scripts/toy-model/build.py --data .cache/toy-model/data \\
         --out public/models/toy-arith
+(`npm run build:toy-model-misconception` builds the second embedded model the same way, with
+`--misconception-share 0.3 --out public/models/toy-arith-misconception`.)
 Steps: tokenizer → training → evaluation on the test split (the method's prompt, greedy and
 15 samples at T = 1.1) → model folder (config, tokenizer, safetensors, ONNX) → checks with
 onnxruntime-node (ONNX vs torch logits, with and without KV cache; the batched-sampling graph
@@ -35,7 +37,6 @@ from train import train  # noqa: E402
 
 SEED = 1234
 MISCONCEPTION_SEED = 99
-MODEL_ID = "toy-arith"
 ARCHITECTURE = dict(
     hidden_size=192,
     intermediate_size=512,
@@ -75,7 +76,9 @@ def main() -> None:
                              "data.shortcut_rationale (an experiment; the shipped model uses 0)")
     parser.add_argument("--misconception-share", type=float, default=0.0,
                         help="chance that a taking-away step of a training item adds instead "
-                             "(data.misconceive; an experiment; the shipped model uses 0)")
+                             "(data.misconceive; toy-arith-misconception uses 0.3, toy-arith 0)")
+    parser.add_argument("--model-id", default=None,
+                        help="the id written to training_info.json (default: the --out folder's name)")
     parser.add_argument("--resume", action="store_true",
                         help="reuse the trained weights in --work instead of training again")
     args = parser.parse_args()
@@ -166,7 +169,7 @@ def main() -> None:
             path = os.path.join(root, name)
             sizes[os.path.relpath(path, args.out)] = os.path.getsize(path)
     info = {
-        "model_id": MODEL_ID,
+        "model_id": args.model_id or os.path.basename(os.path.normpath(args.out)),
         "seed": SEED,
         "architecture": {**ARCHITECTURE, "vocab_size": tokenizer.vocab_size,
                          "parameters": sum(p.numel() for p in model.parameters())},

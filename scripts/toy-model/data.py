@@ -84,11 +84,11 @@ def misconceive(item: dict, rng: random.Random, share: float) -> dict:
     subtraction, written after "so", "now" or "leaving" with equal chances. Later totals and the
     answer follow the steps as written.
 
-    For experiments only (build.py --misconception-share; the shipped model uses none). With
-    share 0.4 the misconception is the single most likely way to write such a step, so greedy
-    decoding follows it, while most samples subtract: the majority answer of 15 samples is then
-    right more often than the greedy one, the gap self-consistency and LMSI work with. What it
-    did is recorded in docs/results-toy.md.
+    build.py --misconception-share; the embedded toy-arith-misconception model uses 0.3, the
+    default toy-arith none. Above a quarter, the misconception is the single most likely way to
+    write such a step, so greedy decoding mostly follows it, while most samples subtract: the
+    majority answer of 15 samples is then right far more often than the greedy one, the gap
+    self-consistency and LMSI work with. What it did is recorded in docs/results-toy.md.
     """
     rest = (1 - share) / 3
     templates = [(share, "so", "+"), (rest, "so", "-"), (rest, "now", "-"), (rest, "leaving", "-")]
