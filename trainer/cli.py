@@ -15,7 +15,7 @@ from .registry import Registry
 from .runner import Runner
 from .server import TrainerConfig, TrainerServer
 from .store import Store
-from .toy_code import DEFAULT_MODEL_DIR
+from .toy_code import DEFAULT_TOY_MODELS
 
 
 def origin(value: str) -> str:
@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", default="./trainer-data", help="where files and jobs are kept")
     p.add_argument("--toy-model", action="append", default=[], metavar="ID=DIR",
                    type=lambda v: model_pair(v, True),
-                   help="serve a toy-model folder (default: toy-arith=public/models/toy-arith)")
+                   help="serve a toy-model folder (default: the embedded toy-arith and "
+                        "toy-arith-misconception in public/models)")
     p.add_argument("--hf-model", action="append", default=[], metavar="ID[=PATH]",
                    type=lambda v: model_pair(v, False),
                    help="serve a Hugging Face causal LM (hub id or local folder); needs "
@@ -65,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def served_toy_models(pairs: list) -> dict:
+    """The toy models to serve, by id: those given with --toy-model, else the embedded ones."""
+    if pairs:
+        return dict(pairs)
+    return {model_id: folder for model_id, folder in DEFAULT_TOY_MODELS.items()
+            if os.path.isdir(folder)}
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     if args.threads > 0:
@@ -74,10 +83,7 @@ def main(argv=None) -> int:
     if not token:
         token = secrets.token_urlsafe(24)
         generated = True
-    toy = dict(args.toy_model)
-    if not args.toy_model and os.path.isdir(DEFAULT_MODEL_DIR):
-        toy["toy-arith"] = DEFAULT_MODEL_DIR
-    registry = Registry(toy, dict(args.hf_model))
+    registry = Registry(served_toy_models(args.toy_model), dict(args.hf_model))
     if args.device != "auto" and args.device.startswith("cuda") and not torch.cuda.is_available():
         print(f"--device {args.device}: no CUDA device is available here.", file=sys.stderr)
         return 2

@@ -9,7 +9,10 @@ from types import SimpleNamespace
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 DEFAULT_CODE_DIR = os.path.join(REPO_ROOT, "scripts", "toy-model")
-DEFAULT_MODEL_DIR = os.path.join(REPO_ROOT, "public", "models", "toy-arith")
+MODELS_DIR = os.path.join(REPO_ROOT, "public", "models")
+# The embedded models the trainer serves when no --toy-model is given, by id.
+DEFAULT_TOY_MODELS = {model_id: os.path.join(MODELS_DIR, model_id)
+                      for model_id in ("toy-arith", "toy-arith-misconception")}
 
 _modules = None
 

@@ -25,6 +25,16 @@ const MB = 1024 * 1024;
 
 export const EMBEDDED_MODEL_ID = 'toy-arith';
 
+/** The second embedded model: trained with a misconception that majority voting corrects. */
+export const MISCONCEPTION_MODEL_ID = 'toy-arith-misconception';
+
+/** Models served with the app from public/models (no download, no Hub). */
+export const EMBEDDED_MODEL_IDS: readonly string[] = [EMBEDDED_MODEL_ID, MISCONCEPTION_MODEL_ID];
+
+export function isEmbeddedModel(modelId: string): boolean {
+  return EMBEDDED_MODEL_IDS.includes(modelId);
+}
+
 export const MODEL_CHOICES: readonly ModelChoice[] = [
   {
     engine: 'transformers',
@@ -34,6 +44,15 @@ export const MODEL_CHOICES: readonly ModelChoice[] = [
     downloadBytes: 0,
     contextLength: 1024,
     note: 'Ships with the playground: trained on the toy arithmetic task, runs offline in seconds. Use it to learn the method and for the guided tour.',
+  },
+  {
+    engine: 'transformers',
+    modelId: MISCONCEPTION_MODEL_ID,
+    label: 'toy-arith with a misconception (embedded, about 2 M parameters)',
+    memoryBytes: 16 * MB,
+    downloadBytes: 0,
+    contextLength: 1024,
+    note: 'Ships with the playground: the same task, but trained on rationales where 30% of taking-away steps add. Greedy decoding adds (27% right); most samples subtract (maj@15 76%). Fine-tuning on its own voted answers with the clean loss text removes the habit (27% → over 90% on the toy loop): self-improvement that works.',
   },
   {
     engine: 'transformers',

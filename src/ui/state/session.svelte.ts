@@ -7,7 +7,7 @@ import { EngineError } from '../../engine/protocol';
 import type { LoadProgress, ModelInfo, ModelSpec } from '../../engine/types';
 import { WorkerEngine } from '../../engine/workerEngine';
 import { getEngine } from '../engine';
-import { EMBEDDED_MODEL_ID } from '../models';
+import { isEmbeddedModel } from '../models';
 
 export type Device = 'webgpu' | 'wasm';
 
@@ -32,7 +32,7 @@ export function modelSpec(engine: EngineSettings, local: LocalEngineSettings): M
   if (engine.version) spec.revision = engine.version;
   if (engine.kind === 'transformers') {
     spec.device = local.device;
-    if (engine.modelId === EMBEDDED_MODEL_ID) {
+    if (isEmbeddedModel(engine.modelId)) {
       spec.modelBaseUrl = embeddedModelBase();
       spec.allowRemoteModels = false;
     } else {
