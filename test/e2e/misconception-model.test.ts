@@ -1,10 +1,15 @@
 // The second embedded model through the built app: picked in the Setup cell, it loads from the
-// app's own files with no download, the notebook's link carries it, and the Evaluate cell runs
-// it greedily in the browser on the test split.
+// app's own files with no download, the notebook's link carries it, the Evaluate cell runs it
+// greedily in the browser on the test split, and a reference trainer serving both embedded
+// models is set to fine-tune the model the run was generated with.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { decodeNotebook, defaultNotebook, encodeNotebook } from '../../src/core/notebook';
 import { launchBrowser, openPage, requireEmbeddedModel, screenshotDir } from './browser';
+import { connect, freePort, generateRun, PythonTrainer, UI_TOKEN } from './train-setup';
 
 const MODEL_ID = 'toy-arith-misconception';
 const QUESTIONS = 6;
@@ -20,6 +25,8 @@ describe('the embedded misconception model in the app', () => {
     notebook.recipe.extractionMode = 'clean';
     notebook.recipe.lossMode = 'clean';
     notebook.recipe.evaluation.maxTokens = 300;
+    notebook.recipe.dataset.slice = { start: 0, end: 2 };
+    notebook.recipe.sampling.m = 2;
     browser = await launchBrowser();
     ({ page, problems } = await openPage(browser));
     await page.goto(`${inject('baseUrl')}#${await encodeNotebook(notebook)}`);
@@ -59,4 +66,31 @@ describe('the embedded misconception model in the app', () => {
     });
     expect(problems).toEqual([]);
   }, 180_000);
+
+  it('has the trainer fine-tune the model the run was generated with', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'iwsi-misconception-trainer-'));
+    const models = resolve('public/models');
+    const trainer = await PythonTrainer.start({
+      dataDir: dir,
+      modelDir: '',
+      toyModels: { 'toy-arith': join(models, 'toy-arith'), [MODEL_ID]: join(models, MODEL_ID) },
+      port: await freePort(),
+      token: UI_TOKEN,
+      allowOrigins: [new URL(inject('baseUrl')).origin],
+    });
+    try {
+      await generateRun(page);
+      await connect(page, trainer.url, UI_TOKEN);
+      await page.getByTestId('trainer-connected').waitFor();
+      const offered = await page
+        .locator('[data-testid="trainer-model"] option')
+        .evaluateAll((options) => options.map((o) => (o as HTMLOptionElement).value));
+      expect(offered).toEqual(['toy-arith', MODEL_ID]);
+      expect(await page.getByTestId('trainer-model').inputValue()).toBe(MODEL_ID);
+    } finally {
+      await trainer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(problems).toEqual([]);
+  }, 300_000);
 });

@@ -251,12 +251,15 @@ class TrainerState {
       this.connectedKind = kind;
       this.connection = check;
       const models = check.version.capabilities.models.map((m) => m.id);
+      const engineModel = runState.run?.model?.modelId ?? '';
       if (kind === 'together') {
         // Together's name for the notebook's engine model where known; any name may be typed.
-        const engineModel = runState.run?.model?.modelId ?? '';
         if (this.model === '' || !this.model.includes('/')) {
           this.model = trainer.togetherModelFor(engineModel) ?? models[0] ?? '';
         }
+      } else if (models.includes(engineModel)) {
+        // Fine-tune the model the run was generated with, where the trainer serves it.
+        this.model = engineModel;
       } else if (!models.includes(this.model)) {
         this.model = models[0] ?? '';
       }

@@ -47,7 +47,10 @@ export class PythonTrainer {
 
   static start(options: {
     dataDir: string;
+    /** The toy model served as MODEL_ID (unless `toyModels` is given). */
     modelDir: string;
+    /** The toy models to serve instead, by id. */
+    toyModels?: Readonly<Record<string, string>>;
     port: number;
     /** The bearer token (default TOKEN). */
     token?: string;
@@ -70,8 +73,9 @@ export class PythonTrainer {
         options.dataDir,
         '--threads',
         '1',
-        '--toy-model',
-        `${MODEL_ID}=${options.modelDir}`,
+        ...Object.entries(options.toyModels ?? { [MODEL_ID]: options.modelDir }).flatMap(
+          ([id, dir]) => ['--toy-model', `${id}=${dir}`],
+        ),
       ],
       { cwd: REPO_ROOT },
     );
