@@ -17,10 +17,9 @@ export function toOptions(
   spec: ChartSpec,
   width: number,
   height: number,
-  markers: () => ChartSpec['markers'],
+  /** The spec now on screen: data updates (setData) keep the options, so ranges read it. */
+  latest: () => ChartSpec,
 ): uPlotType.Options {
-  const xRange = spec.xRange ?? extent([spec.x], 0.02);
-  const yRange = yExtent(spec);
   const bars = uPlot.paths.bars?.({ size: [0.92, 80], align: 0 });
   const stepped = uPlot.paths.stepped?.({ align: 1 });
   return {
@@ -29,8 +28,14 @@ export function toOptions(
     legend: { show: true, live: false },
     cursor: { drag: { x: false, y: false }, points: { show: false } },
     scales: {
-      x: { time: false, range: () => xRange },
-      y: { range: () => yRange },
+      x: {
+        time: false,
+        range: () => {
+          const now = latest();
+          return now.xRange ?? extent([now.x], 0.02);
+        },
+      },
+      y: { range: () => yExtent(latest()) },
     },
     axes: [
       {
@@ -88,7 +93,7 @@ export function toOptions(
       draw: [
         (u) => {
           const ctx = u.ctx;
-          for (const marker of markers() ?? []) {
+          for (const marker of latest().markers ?? []) {
             const x = u.valToPos(marker.x, 'x', true);
             if (!(x >= u.bbox.left && x <= u.bbox.left + u.bbox.width)) continue;
             ctx.save();
