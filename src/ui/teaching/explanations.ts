@@ -17,6 +17,7 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
     paragraphs: [
       'Everything in IWSI is done by one pre-trained base model M_L: it writes the candidate rationales and it scores them. No stronger teacher model and no human labels for the training questions are used.',
       'The embedded toy-arith model ships with the page, so a class can run the whole method offline in a few minutes. Larger models are downloaded once into the browser’s cache.',
+      'Its sibling, toy-arith-misconception, also ships with the page. Its greedy answers add what was given away, while most of its samples subtract, so its majority vote is right far more often than its greedy answer. Fine-tuned on its own voted answers (with the clean loss text), it stops adding: the self-improvement the method is about, in a few minutes.',
     ],
     formulas: [],
   },
