@@ -153,17 +153,25 @@ describe('reading a local file in the table-file worker', () => {
       return Math.max(0, ...during.map((t) => t.duration));
     };
 
+    // Best of three for each way, alternating: on a loaded machine any task can be stretched by
+    // the scheduler, and the shortest of three is the way's own cost.
     let viaWorker: Awaited<ReturnType<typeof readTableFileOffPage>> | undefined;
-    const workerLongest = await longestDuring(
-      async () => (viaWorker = await readTableFileOffPage(file)),
-    );
     let direct: Awaited<ReturnType<typeof readTableFile>> | undefined;
-    const pageLongest = await longestDuring(
-      async () => (direct = await readTableFile(file, file.name)),
-    );
+    const workerTimes: number[] = [];
+    const pageTimes: number[] = [];
+    for (let trial = 0; trial < 3; trial++) {
+      workerTimes.push(
+        await longestDuring(async () => (viaWorker = await readTableFileOffPage(file))),
+      );
+      pageTimes.push(
+        await longestDuring(async () => (direct = await readTableFile(file, file.name))),
+      );
+    }
     observer.disconnect();
+    const workerLongest = Math.min(...workerTimes);
+    const pageLongest = Math.min(...pageTimes);
     console.log(
-      `${(file.size / 2 ** 20).toFixed(1)} MiB, ${direct?.rows.length} rows: longest main-thread task ${workerLongest.toFixed(0)} ms through the worker, ${pageLongest.toFixed(0)} ms on the page`,
+      `${(file.size / 2 ** 20).toFixed(1)} MiB, ${direct?.rows.length} rows: longest main-thread task ${workerTimes.map((t) => t.toFixed(0)).join(' / ')} ms through the worker, ${pageTimes.map((t) => t.toFixed(0)).join(' / ')} ms on the page`,
     );
 
     expect(viaWorker?.table.sha256).toBe(direct?.sha256);
@@ -173,5 +181,5 @@ describe('reading a local file in the table-file worker', () => {
     // it reads the file itself, and through the worker its longest task is under half of that.
     expect(pageLongest).toBeGreaterThan(TASK_BUDGET_MS);
     expect(workerLongest).toBeLessThan(pageLongest / 2);
-  });
+  }, 180_000);
 });
