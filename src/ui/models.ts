@@ -28,13 +28,6 @@ export const EMBEDDED_MODEL_ID = 'toy-arith';
 /** The second embedded model: trained with a misconception that majority voting corrects. */
 export const MISCONCEPTION_MODEL_ID = 'toy-arith-misconception';
 
-/** Models served with the app from public/models (no download, no Hub). */
-export const EMBEDDED_MODEL_IDS: readonly string[] = [EMBEDDED_MODEL_ID, MISCONCEPTION_MODEL_ID];
-
-export function isEmbeddedModel(modelId: string): boolean {
-  return EMBEDDED_MODEL_IDS.includes(modelId);
-}
-
 export const MODEL_CHOICES: readonly ModelChoice[] = [
   {
     engine: 'transformers',
@@ -110,6 +103,11 @@ export const MODEL_CHOICES: readonly ModelChoice[] = [
     note: 'A small WebGPU model to try the web-llm path quickly.',
   },
 ];
+
+/** A model served with the app from public/models (no download, no Hub). */
+export function isEmbeddedModel(modelId: string): boolean {
+  return modelChoice('transformers', modelId)?.downloadBytes === 0;
+}
 
 export function modelChoice(engine: EngineKind, modelId: string): ModelChoice | undefined {
   return MODEL_CHOICES.find((m) => m.engine === engine && m.modelId === modelId);

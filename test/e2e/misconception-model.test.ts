@@ -72,7 +72,6 @@ describe('the embedded misconception model in the app', () => {
     const models = resolve('public/models');
     const trainer = await PythonTrainer.start({
       dataDir: dir,
-      modelDir: '',
       toyModels: { 'toy-arith': join(models, 'toy-arith'), [MODEL_ID]: join(models, MODEL_ID) },
       port: await freePort(),
       token: UI_TOKEN,

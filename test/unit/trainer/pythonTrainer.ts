@@ -48,7 +48,7 @@ export class PythonTrainer {
   static start(options: {
     dataDir: string;
     /** The toy model served as MODEL_ID (unless `toyModels` is given). */
-    modelDir: string;
+    modelDir?: string;
     /** The toy models to serve instead, by id. */
     toyModels?: Readonly<Record<string, string>>;
     port: number;
@@ -57,6 +57,9 @@ export class PythonTrainer {
     /** Page origins let in (default [ORIGIN]). */
     allowOrigins?: readonly string[];
   }): Promise<PythonTrainer> {
+    const toyModels =
+      options.toyModels ?? (options.modelDir ? { [MODEL_ID]: options.modelDir } : undefined);
+    if (!toyModels) throw new Error('PythonTrainer.start: give modelDir or toyModels');
     const child = spawn(
       PYTHON,
       [
@@ -73,9 +76,7 @@ export class PythonTrainer {
         options.dataDir,
         '--threads',
         '1',
-        ...Object.entries(options.toyModels ?? { [MODEL_ID]: options.modelDir }).flatMap(
-          ([id, dir]) => ['--toy-model', `${id}=${dir}`],
-        ),
+        ...Object.entries(toyModels).flatMap(([id, dir]) => ['--toy-model', `${id}=${dir}`]),
       ],
       { cwd: REPO_ROOT },
     );
